@@ -1,0 +1,89 @@
+"""Task registry: ``list_tasks()`` and ``get_task(task_id, **params)``."""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from alrnn_tasks._catalog import TASKS
+from alrnn_tasks.errors import UnknownTaskError, did_you_mean
+from alrnn_tasks.task import Task
+
+__all__ = ["get_task", "list_tasks", "task_class"]
+
+NEUROGYM_PREFIX = "neurogym:"
+
+
+def list_tasks() -> list[str]:
+    """Return the ids of every registered task, sorted.
+
+    Returns
+    -------
+    list of str
+        Versioned ids such as ``"StimulusSelection-v0"``.
+
+    Examples
+    --------
+    >>> "StimulusSelection-v0" in list_tasks()
+    True
+    """
+    return sorted(TASKS)
+
+
+def task_class(task_id: str) -> type[Task]:
+    """Return the class that generates trials for ``task_id``.
+
+    Parameters
+    ----------
+    task_id
+        A registered id.
+
+    Returns
+    -------
+    type
+        The :class:`~alrnn_tasks.task.Task` subclass.
+
+    Raises
+    ------
+    UnknownTaskError
+        If no task has that id.
+    """
+    if not isinstance(task_id, str) or task_id not in TASKS:
+        raise UnknownTaskError(
+            f"unknown task {task_id!r}{did_you_mean(str(task_id), TASKS)} "
+            "(`alrnn_tasks.list_tasks()` or `alrnn tasks` lists all)"
+        )
+    module_name, class_name = TASKS[task_id].split(":")
+    return getattr(importlib.import_module(module_name), class_name)
+
+
+def get_task(task_id: str, **params: Any) -> Task:
+    """Return the task ``task_id`` with the given parameters.
+
+    Parameters
+    ----------
+    task_id
+        A registered id, e.g. ``"StimulusSelection-v0"``.
+    **params
+        Task parameters; each task's docstring lists them.
+
+    Returns
+    -------
+    Task
+        A batched trial generator.
+
+    Raises
+    ------
+    UnknownTaskError
+        If no task has that id.
+    TaskParameterError
+        If a parameter is unknown or has a bad value.
+
+    Examples
+    --------
+    >>> task = get_task("StimulusSelection-v0", rule_cue="explicit")
+    >>> batch = task.batch(8, seed=0)
+    >>> tuple(batch.inputs.shape[::2])
+    (8, 8)
+    """
+    return task_class(task_id)(**params)

@@ -1,0 +1,749 @@
+"""StimulusSelection-v0: the rule-switching task of Rodgers & DeWeese (2014)."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any, ClassVar
+
+import numpy as np
+import torch
+
+from alrnn_tasks.batch import TrialBatch
+from alrnn_tasks.errors import TaskParameterError
+from alrnn_tasks.random import Streams
+from alrnn_tasks.task import Task, TaskParams, Timing, check_count, layout_periods
+
+__all__ = ["StimulusSelection", "StimulusSelectionParams"]
+
+HOLD, LEFT, RIGHT = 0, 1, 2
+NO_RESPONSE = (
+    -1
+)  # the other rule's response on a cue trial: the sound it needs is absent
+LOCALIZATION, PITCH = "localization", "pitch"
+RESPONSE_MAPPINGS = ("go_nogo", "two_alternative")
+RULE_CUES = ("implicit", "explicit")
+OUTCOMES = ("hit", "error", "wrong_port")
+
+
+@dataclasses.dataclass(frozen=True)
+class StimulusSelectionParams(TaskParams):
+    """Parameters of :class:`StimulusSelection`; see its docstring."""
+
+    response_mapping: str = "go_nogo"  # "go_nogo" (experiment) or "two_alternative"
+    rule_cue: str = "implicit"  # "implicit" (experiment) or "explicit" rule channels
+    feedback: bool = False  # add a feedback period and a reward input channel
+    # trials per block, in the order: LB cue, LB mixture, PB cue, PB mixture
+    block_lengths: tuple[int, int, int, int] = (20, 60, 20, 60)
+    first_rule: str = LOCALIZATION  # rule the 160-trial cycle starts with
+    hold: Timing = (250.0, 350.0)  # ms of centre poke before the sound (uniform)
+    stimulus: Timing = 250.0  # ms of sound
+    response: Timing = 500.0  # ms of response window
+    feedback_duration: Timing = 100.0  # ms of feedback period, when feedback=True
+    sigma: float = 0.1  # s.d. of Gaussian noise added to every input channel
+    reward_go_hit: float = 1.0  # reward for poking the correct port (water)
+    reward_nogo_hit: float = 0.0  # reward for holding through a no-go window
+    reward_error: float = -1.0  # missed go, poke on no-go, or wrong port (timeout)
+    reward_abort: float = -0.1  # per step of leaving the centre port early
+
+
+class StimulusSelection(Task):
+    """Stimulus selection with block-wise rule switches (Rodgers & DeWeese 2014).
+
+    **Description.** The task behind the CRCNS pfc-1 recordings. A rat holds
+    its nose in a centre port and hears a mixture of two sounds: a white-noise
+    burst from the left or right speaker and a high or low warble. It must act
+    on only one of them, chosen by a rule that switches in blocks. Under the
+    localization rule (LB) the noise side matters; under the pitch rule (PB)
+    the warble does. The same four mixtures (``le_hi``, ``ri_hi``, ``le_lo``,
+    ``ri_lo``) therefore ask for different responses under the two rules.
+
+    **Rules and responses.** ``response_mapping="go_nogo"`` (default, the
+    experiment):
+
+    ==========  =======================  =======================
+    rule        go (poke a port)         no-go (keep holding)
+    ==========  =======================  =======================
+    LB          noise left -> left port  noise right
+    PB          low warble -> right port high warble
+    ==========  =======================  =======================
+
+    Only ``ri_hi`` asks for the same response (no-go) under both rules.
+    ``response_mapping="two_alternative"``: LB, go to the side of the noise;
+    PB, high -> left, low -> right. ``le_hi`` and ``ri_lo`` are then congruent
+    and ``le_lo``, ``ri_hi`` need an interaction of rule and stimulus that no
+    linear network computes.
+
+    **Block cycle.** 160 trials, repeating: 20 LB cue trials (noise alone),
+    60 LB mixture trials, 20 PB cue trials (warble alone), 60 PB mixture
+    trials (``block_lengths``; ``first_rule`` picks the rule the cycle starts
+    with). ``block`` numbers them 1 (LB cue), 2 (LB mixture), 3 (PB cue),
+    4 (PB mixture) whatever the order. Within a block, each trial's sounds
+    are drawn uniformly and independently.
+
+    **Rule information.** ``rule_cue="implicit"`` (default, as in the
+    experiment): no input names the rule; it must be inferred from cue trials
+    (and reward feedback, if on) and held across trials. Trials then come in
+    sessions of consecutive trials (:meth:`sessions`; :meth:`batch` gives the
+    consecutive trials of one session). ``rule_cue="explicit"``: two rule
+    channels are on throughout every trial and each trial's place in the
+    cycle is drawn uniformly, so single independent trials suffice.
+
+    **Periods.**
+
+    ============  ==========================  ==================================
+    period        duration (ms)               what happens
+    ============  ==========================  ==================================
+    hold          250-350 uniform (``hold``)  centre poke, fixation on
+    stimulus      250 (``stimulus``)          sounds on, fixation on
+    response      500 (``response``)          fixation off; poke a port or hold
+    feedback      100 (``feedback_duration``) only with ``feedback=True``;
+                                              reward channel on if rewarded
+    ============  ==========================  ==================================
+
+    Durations are rounded to whole steps of ``dt`` (20 ms by default). Use
+    ``hold=50.0`` for the animals trained with a 50 ms hold.
+
+    **Observations** (``Box``, float32; every channel gets N(0, ``sigma``²)
+    noise, and values are clipped to ±(1 + 20·sigma)):
+
+    =====  ============  ==============================================
+    index  name          meaning
+    =====  ============  ==============================================
+    0      fixation      1 until the response window opens
+    1      noise_left    1 during the stimulus if the noise is on the left
+    2      noise_right   1 during the stimulus if the noise is on the right
+    3      warble_high   1 during the stimulus if the warble is high
+    4      warble_low    1 during the stimulus if the warble is low
+    5, 6   rule_lb,      (``rule_cue="explicit"``) 1 throughout the trial
+           rule_pb       under the localization / pitch rule
+    last   reward        (``feedback=True``) 1 during feedback if rewarded
+    =====  ============  ==============================================
+
+    **Actions** ``Discrete(3)``: 0 hold, 1 left port, 2 right port.
+
+    **Targets and reward.** Class targets: hold (0) until the response
+    window, then the correct port, or hold on no-go trials; hold during
+    feedback. The loss mask is 1 on hold, stimulus and response steps and 0
+    on feedback and padding. In the environment, the first poke in the
+    response window (or holding through it) decides the outcome, named as in
+    the data set: ``hit`` (correct port, or held on no-go), ``error`` (missed
+    go, or poke on no-go) or ``wrong_port``. Rewards: ``reward_go_hit`` (1),
+    ``reward_nogo_hit`` (0; the rats got no water for a correct no-go),
+    ``reward_error`` (-1, standing for the timeout) and ``reward_abort`` per
+    step of poking before the window opens (-0.1).
+
+    **Episode end.** Never: trials follow each other without end (wrap with
+    ``max_episode_steps`` or ``TimeLimit`` for episodes).
+
+    **Conditions per trial.** ``rule`` (``"localization"``/``"pitch"``),
+    ``block`` (1-4), ``cue_trial``, ``stim_name`` (``le_hi_lc``: noise side,
+    warble, rule context ``lc`` localization / ``pc`` pitch; cue trials
+    ``le_lc``, ``ri_lc``, ``hi_pc``, ``lo_pc``), ``noise_side``
+    (``"left"``/``"right"``/``"none"``), ``pitch``
+    (``"high"``/``"low"``/``"none"``), ``go``, ``congruent`` (a mixture whose
+    response is the same under both rules; False on cue trials),
+    ``correct_action``, ``other_rule_action`` (what the other rule would ask
+    for; -1 on cue trials), ``trial_in_cycle``, ``trials_since_switch``,
+    ``stim_onset`` and ``response_onset`` (ms from trial start), and in
+    implicit mode ``session`` and ``trial_in_session``.
+
+    **Score.** :meth:`score` reads the choice at the last step of the
+    response window and requires fixation (hold) before it.
+
+    Parameters
+    ----------
+    response_mapping : {"go_nogo", "two_alternative"}
+        Response rules, see above.
+    rule_cue : {"implicit", "explicit"}
+        Whether the rule must be inferred (sessions) or is given as input.
+    feedback : bool
+        Add the feedback period and the reward channel.
+    block_lengths : tuple of 4 int
+        Trials in the LB cue, LB mixture, PB cue and PB mixture blocks; cue
+        blocks may be 0, mixture blocks must be >= 1.
+    first_rule : {"localization", "pitch"}
+        Rule at the start of the cycle.
+    hold, stimulus, response, feedback_duration : float or (float, float)
+        Period durations in ms, constant or uniform (low, high).
+    sigma : float
+        Input noise s.d.
+    reward_go_hit, reward_nogo_hit, reward_error, reward_abort : float
+        Environment rewards.
+    dt : float
+        Step length in ms (20).
+
+    References
+    ----------
+    Rodgers, C. C. & DeWeese, M. R. (2014). Neural correlates of task
+    switching in prefrontal cortex and primary auditory cortex in a novel
+    stimulus selection task for rodents. *Neuron* 82(5), 1157-1170. Data:
+    CRCNS pfc-1.
+
+    Brenner, M. & Koppe, G. (2026). Uncovering the computational roles of
+    nonlinearity in sequence modeling using almost-linear RNNs. *TMLR*.
+
+    Notes
+    -----
+    Version history: v0, first release.
+
+    Examples
+    --------
+    >>> task = StimulusSelection(rule_cue="explicit")
+    >>> batch = task.batch(4, seed=1)
+    >>> batch.input_names
+    ('fixation', 'noise_left', 'noise_right', 'warble_high', 'warble_low', 'rule_lb', 'rule_pb')
+    """
+
+    task_id: ClassVar[str] = "StimulusSelection-v0"
+    Params: ClassVar[type[TaskParams]] = StimulusSelectionParams
+    target_kind: ClassVar[str] = "class"
+    params: StimulusSelectionParams
+
+    # -- layout ----------------------------------------------------------
+    @property
+    def session_based(self) -> bool:  # type: ignore[override]
+        """True in implicit mode: the rule must be carried across trials."""
+        return self.params.rule_cue == "implicit"
+
+    @property
+    def input_names(self) -> tuple[str, ...]:
+        """Input channels: fixation, four sounds, rule and reward when on."""
+        names = ["fixation", "noise_left", "noise_right", "warble_high", "warble_low"]
+        if self.params.rule_cue == "explicit":
+            names += ["rule_lb", "rule_pb"]
+        if self.params.feedback:
+            names += ["reward"]
+        return tuple(names)
+
+    @property
+    def output_names(self) -> tuple[str, ...]:
+        """Actions: hold, left port, right port."""
+        return ("hold", "left", "right")
+
+    @property
+    def period_names(self) -> tuple[str, ...]:
+        """Periods: hold, stimulus, response and, with feedback, feedback."""
+        names = ("hold", "stimulus", "response")
+        return (*names, "feedback") if self.params.feedback else names
+
+    @property
+    def timing(self) -> dict[str, Timing]:
+        """Duration in ms of each period, constant or (low, high)."""
+        p = self.params
+        timing = {"hold": p.hold, "stimulus": p.stimulus, "response": p.response}
+        if p.feedback:
+            timing["feedback"] = p.feedback_duration
+        return timing
+
+    @property
+    def max_steps(self) -> int:
+        """Longest possible trial in steps."""
+        return int(sum(int(self.steps(np.max(t))) for t in self.timing.values()))
+
+    @property
+    def input_limit(self) -> float:
+        """Inputs are clipped to ±(1 + 20·sigma), the bounds of the observation space."""
+        return 1.0 + 20.0 * float(self.params.sigma)
+
+    @property
+    def cycle(self) -> list[tuple[int, str, bool, int]]:
+        """Blocks of one cycle in order: (block number, rule, cue trials, length)."""
+        lb_cue, lb_mix, pb_cue, pb_mix = self.params.block_lengths
+        lb = [(1, LOCALIZATION, True, lb_cue), (2, LOCALIZATION, False, lb_mix)]
+        pb = [(3, PITCH, True, pb_cue), (4, PITCH, False, pb_mix)]
+        return lb + pb if self.params.first_rule == LOCALIZATION else pb + lb
+
+    @property
+    def cycle_length(self) -> int:
+        """Trials per cycle (160 by default)."""
+        return int(sum(self.params.block_lengths))
+
+    def _validate(self) -> None:
+        p = self.params
+        _check_choice(
+            self.task_id, "response_mapping", p.response_mapping, RESPONSE_MAPPINGS
+        )
+        _check_choice(self.task_id, "rule_cue", p.rule_cue, RULE_CUES)
+        _check_choice(self.task_id, "first_rule", p.first_rule, (LOCALIZATION, PITCH))
+        if not isinstance(p.feedback, bool):
+            raise TaskParameterError(
+                f"{self.task_id}: feedback must be True or False, got {p.feedback!r}"
+            )
+        lengths = p.block_lengths
+        valid = (
+            isinstance(lengths, tuple | list)
+            and len(lengths) == 4
+            and all(isinstance(n, int | np.integer) and n >= 0 for n in lengths)
+            and lengths[1] >= 1
+            and lengths[3] >= 1
+        )
+        if not valid:
+            raise TaskParameterError(
+                f"{self.task_id}: block_lengths must be 4 trial counts (LB cue, LB mixture, "
+                f"PB cue, PB mixture) with mixtures >= 1, got {lengths!r}"
+            )
+        for name, timing in self.timing.items():
+            self.check_timing(name, timing)
+        sigma = p.sigma
+        if (
+            isinstance(sigma, bool)
+            or not isinstance(sigma, int | float)
+            or not 0 <= sigma < np.inf
+        ):
+            raise TaskParameterError(
+                f"{self.task_id}: sigma must be a finite number >= 0, got {sigma!r}"
+            )
+
+    # -- generation ------------------------------------------------------
+    def sessions(
+        self,
+        n_sessions: int,
+        trials_per_session: int,
+        *,
+        seed: int | None = None,
+        device: str | torch.device = "cpu",
+        start: int | np.ndarray = 0,
+    ) -> TrialBatch:
+        """Generate sessions of consecutive trials (implicit-rule training).
+
+        Parameters
+        ----------
+        n_sessions
+            Number of independent sessions.
+        trials_per_session
+            Consecutive trials drawn for each session.
+        seed
+            Seed of every random draw (``None``: fresh).
+        device
+            Torch device of the tensors.
+        start
+            Index within its session of each session's first trial (scalar or
+            ``(n_sessions,)``). Pass ``previous_start + trials_per_session``
+            to carry the block cycle on across batches.
+
+        Returns
+        -------
+        TrialBatch
+            ``n_sessions * trials_per_session`` trials ordered session by
+            session, with conditions ``session`` and ``trial_in_session``;
+            :meth:`TrialBatch.to_sessions` lays them out as sequences.
+        """
+        n_sessions = check_count("n_sessions", n_sessions)
+        trials_per_session = check_count("trials_per_session", trials_per_session)
+        start_arr = np.broadcast_to(np.asarray(start), (n_sessions,))
+        if start_arr.dtype.kind not in "iu" or (start_arr < 0).any():
+            raise TaskParameterError(
+                f"start must be integers >= 0, one per session, got {start!r}"
+            )
+        session = np.repeat(np.arange(n_sessions), trials_per_session)
+        trial_in_session = start_arr[session] + np.tile(
+            np.arange(trials_per_session), n_sessions
+        )
+        return self._make_batch(
+            n_sessions * trials_per_session,
+            seed=seed,
+            device=device,
+            session=session,
+            trial_in_session=trial_in_session,
+        )
+
+    def batch(
+        self,
+        batch_size: int,
+        *,
+        seed: int | None = None,
+        device: str | torch.device = "cpu",
+        start: int = 0,
+    ) -> TrialBatch:
+        """Generate ``batch_size`` trials.
+
+        In explicit mode the trials are independent, each at a uniformly drawn
+        place in the block cycle. In implicit mode they are the consecutive
+        trials of one session starting at trial ``start`` (see
+        :meth:`sessions`).
+
+        Parameters
+        ----------
+        batch_size
+            Number of trials.
+        seed
+            Seed of every random draw (``None``: fresh).
+        device
+            Torch device of the tensors.
+        start
+            Implicit mode: index within the session of the first trial.
+
+        Returns
+        -------
+        TrialBatch
+            The trials.
+        """
+        if self.session_based:
+            return self.sessions(1, batch_size, seed=seed, device=device, start=start)
+        if start != 0:
+            raise TaskParameterError(
+                f"{self.task_id}: start applies to implicit-rule sessions only; "
+                "drop it or use rule_cue='implicit'"
+            )
+        return self._make_batch(batch_size, seed=seed, device=device)
+
+    def _generate(
+        self,
+        n_trials: int,
+        streams: Streams,
+        session: np.ndarray | None = None,
+        trial_in_session: np.ndarray | None = None,
+    ) -> dict[str, Any]:
+        conditions = self._draw_conditions(n_trials, streams, trial_in_session)
+        if session is not None:
+            conditions["session"] = session
+            conditions["trial_in_session"] = trial_in_session
+
+        durations = [
+            self.draw_duration(streams, name, t, n_trials)
+            for name, t in self.timing.items()
+        ]
+        period, starts, _ = layout_periods(durations)
+        conditions["stim_onset"] = starts[:, 1] * self.dt
+        conditions["response_onset"] = starts[:, 2] * self.dt
+
+        inputs = self._inputs(conditions, period, streams)
+        response = self.period_names.index("response")
+        targets = np.where(
+            period == response, conditions["correct_action"][:, None], HOLD
+        )
+        mask = ((period >= 0) & (period <= response)).astype(np.float32)
+        return {
+            "inputs": inputs,
+            "targets": targets.astype(np.int64),
+            "mask": mask,
+            "period": period,
+            "conditions": conditions,
+        }
+
+    def _draw_conditions(
+        self, n_trials: int, streams: Streams, trial_in_session: np.ndarray | None
+    ) -> dict[str, np.ndarray]:
+        # Place in the block cycle: consecutive within a session (implicit),
+        # uniform and independent otherwise (explicit).
+        if trial_in_session is not None:
+            position = trial_in_session % self.cycle_length
+        else:
+            position = streams("cycle_position").integers(
+                0, self.cycle_length, n_trials
+            )
+        blocks = self.cycle
+        block_ends = np.cumsum([b[3] for b in blocks])
+        block_index = np.searchsorted(block_ends, position, side="right")
+        block = np.array([b[0] for b in blocks])[block_index]
+        rule_is_lb = block <= 2
+        cue_trial = np.isin(block, (1, 3))
+        rule_start = np.where(
+            rule_is_lb == (self.params.first_rule == LOCALIZATION),
+            0,
+            block_ends[1],
+        )
+
+        # Sounds: both drawn for every trial (so streams stay aligned), then
+        # the irrelevant one is removed on cue trials.
+        noise_left = streams("noise_side").random(n_trials) < 0.5
+        pitch_high = streams("pitch").random(n_trials) < 0.5
+        has_noise = ~cue_trial | rule_is_lb
+        has_warble = ~cue_trial | ~rule_is_lb
+        noise_side = np.where(has_noise, np.where(noise_left, "left", "right"), "none")
+        pitch = np.where(has_warble, np.where(pitch_high, "high", "low"), "none")
+
+        action_lb = self._rule_response(LOCALIZATION, noise_left)
+        action_pb = self._rule_response(PITCH, pitch_high)
+        correct = np.where(rule_is_lb, action_lb, action_pb)
+        other = np.where(
+            cue_trial, NO_RESPONSE, np.where(rule_is_lb, action_pb, action_lb)
+        )
+        return {
+            "rule": np.where(rule_is_lb, LOCALIZATION, PITCH),
+            "block": block.astype(np.int64),
+            "cue_trial": cue_trial,
+            "stim_name": _stim_names(noise_side, pitch, rule_is_lb),
+            "noise_side": noise_side,
+            "pitch": pitch,
+            "go": correct != HOLD,
+            "congruent": ~cue_trial & (action_lb == action_pb),
+            "correct_action": correct.astype(np.int64),
+            "other_rule_action": other.astype(np.int64),
+            "trial_in_cycle": position.astype(np.int64),
+            "trials_since_switch": (position - rule_start).astype(np.int64),
+        }
+
+    def _rule_response(self, rule: str, first_option: np.ndarray) -> np.ndarray:
+        """Return the action ``rule`` asks for; ``first_option``: noise left (LB) or high (PB)."""
+        if self.params.response_mapping == "two_alternative":
+            # LB: side of the noise; PB: high -> left, low -> right
+            return np.where(first_option, LEFT, RIGHT)
+        if rule == LOCALIZATION:
+            return np.where(first_option, LEFT, HOLD)
+        return np.where(first_option, HOLD, RIGHT)
+
+    def _inputs(
+        self, conditions: dict[str, np.ndarray], period: np.ndarray, streams: Streams
+    ) -> np.ndarray:
+        n_trials, n_steps = period.shape
+        names = self.input_names
+        channel = {name: i for i, name in enumerate(names)}
+        inputs = np.zeros((n_trials, n_steps, len(names)), dtype=np.float32)
+
+        in_trial = period >= 0
+        stimulus = period == self.period_names.index("stimulus")
+        inputs[..., channel["fixation"]] = in_trial & (
+            period <= self.period_names.index("stimulus")
+        )
+        sounds = {
+            "noise_left": conditions["noise_side"] == "left",
+            "noise_right": conditions["noise_side"] == "right",
+            "warble_high": conditions["pitch"] == "high",
+            "warble_low": conditions["pitch"] == "low",
+        }
+        for name, present in sounds.items():
+            inputs[..., channel[name]] = stimulus & present[:, None]
+        if "rule_lb" in channel:
+            is_lb = conditions["rule"] == LOCALIZATION
+            inputs[..., channel["rule_lb"]] = in_trial & is_lb[:, None]
+            inputs[..., channel["rule_pb"]] = in_trial & ~is_lb[:, None]
+        if "reward" in channel:
+            rewarded = self._rewarded_if_correct(conditions)
+            feedback = period == self.period_names.index("feedback")
+            inputs[..., channel["reward"]] = feedback & rewarded[:, None]
+
+        # Noise is drawn for the longest possible trial, so that a trial's
+        # noise does not depend on the other trials of its batch.
+        sigma = float(self.params.sigma)
+        if sigma > 0:
+            noise = streams("noise").standard_normal(
+                (n_trials, self.max_steps, len(names)), dtype=np.float32
+            )
+            inputs += sigma * noise[:, :n_steps] * in_trial[..., None]
+        limit = self.input_limit
+        return np.clip(inputs, -limit, limit)
+
+    def _rewarded_if_correct(self, conditions: dict[str, np.ndarray]) -> np.ndarray:
+        reward = np.where(
+            conditions["go"], self.params.reward_go_hit, self.params.reward_nogo_hit
+        )
+        return reward > 0
+
+    # -- scoring ---------------------------------------------------------
+    def outcomes(
+        self, outputs: torch.Tensor | np.ndarray, batch: TrialBatch
+    ) -> dict[str, np.ndarray]:
+        """Per-trial behaviour of a network, in the data set's terms.
+
+        Parameters
+        ----------
+        outputs
+            ``(trial, time, 3)`` action scores (logits) for ``batch``.
+        batch
+            The batch the outputs were computed on.
+
+        Returns
+        -------
+        dict of str to numpy.ndarray
+            ``choice`` (action at the last step of the response window),
+            ``held`` (no poke before the window opened), ``outcome``
+            (``"hit"``, ``"error"``, ``"wrong_port"``), ``correct`` (hit and
+            held) and ``interference`` (the choice the other rule asked for).
+        """
+        actions = _argmax_actions(outputs, batch, self.n_outputs, self.task_id)
+        period = batch.period.detach().cpu().numpy()
+        response = self.period_names.index("response")
+        in_response = period == response
+        # last step of the response window in each trial
+        last = in_response.shape[1] - 1 - np.argmax(in_response[:, ::-1], axis=1)
+        choice = actions[np.arange(len(actions)), last]
+        held = ~((actions != HOLD) & (period >= 0) & (period < response)).any(axis=1)
+
+        c = batch.conditions
+        correct_action = c["correct_action"]
+        hit = choice == correct_action
+        wrong_port = ~hit & c["go"] & (choice != HOLD)
+        outcome = np.where(hit, "hit", np.where(wrong_port, "wrong_port", "error"))
+        interference = (
+            ~hit
+            & (c["other_rule_action"] != NO_RESPONSE)
+            & (choice == c["other_rule_action"])
+        )
+        return {
+            "choice": choice,
+            "held": held,
+            "outcome": outcome,
+            "correct": hit & held,
+            "interference": interference,
+        }
+
+    def score(
+        self, outputs: torch.Tensor | np.ndarray, batch: TrialBatch
+    ) -> dict[str, float]:
+        """Accuracy overall and per condition group.
+
+        Parameters
+        ----------
+        outputs
+            ``(trial, time, 3)`` action scores (logits) for ``batch``.
+        batch
+            The batch the outputs were computed on.
+
+        Returns
+        -------
+        dict of str to float
+            ``accuracy``; ``hit_rate/block_1`` ... ``block_4``;
+            ``hit_rate/go`` and ``hit_rate/nogo``; ``accuracy/cue``,
+            ``accuracy/mixture``, ``accuracy/congruent``,
+            ``accuracy/incongruent`` (mixtures); ``accuracy/localization``,
+            ``accuracy/pitch``; ``interference_rate`` (incongruent mixtures
+            answered as the other rule asks); ``wrong_port_rate``,
+            ``fixation_break_rate``; and the switch cost as
+            ``accuracy/since_switch_A-B`` for bins of 10 trials after a rule
+            switch. NaN where a group has no trials.
+        """
+        result = self.outcomes(outputs, batch)
+        correct = result["correct"]
+        c = batch.conditions
+        mixture = ~c["cue_trial"]
+        incongruent = mixture & ~c["congruent"]
+        scores = {
+            "accuracy": _mean(correct),
+            **{
+                f"hit_rate/block_{b}": _mean(correct[c["block"] == b])
+                for b in range(1, 5)
+            },
+            "hit_rate/go": _mean(correct[c["go"]]),
+            "hit_rate/nogo": _mean(correct[~c["go"]]),
+            "accuracy/cue": _mean(correct[c["cue_trial"]]),
+            "accuracy/mixture": _mean(correct[mixture]),
+            "accuracy/congruent": _mean(correct[mixture & c["congruent"]]),
+            "accuracy/incongruent": _mean(correct[incongruent]),
+            "accuracy/localization": _mean(correct[c["rule"] == LOCALIZATION]),
+            "accuracy/pitch": _mean(correct[c["rule"] == PITCH]),
+            "interference_rate": _mean(result["interference"][incongruent]),
+            "wrong_port_rate": _mean(result["outcome"] == "wrong_port"),
+            "fixation_break_rate": _mean(~result["held"]),
+        }
+        since = c["trials_since_switch"]
+        rule_length = max(
+            sum(self.params.block_lengths[:2]), sum(self.params.block_lengths[2:])
+        )
+        for low in range(0, rule_length, 10):
+            in_bin = (since >= low) & (since < low + 10)
+            scores[f"accuracy/since_switch_{low}-{low + 9}"] = _mean(correct[in_bin])
+        return scores
+
+    # -- environment -----------------------------------------------------
+    def env_step(
+        self, actions: np.ndarray, step: dict[str, Any]
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Rewards and outcomes of one environment step, vectorised over envs.
+
+        Parameters
+        ----------
+        actions
+            ``(env,)`` integer actions.
+        step
+            Arrays over envs: ``period``, ``last_in_period`` (bool),
+            ``correct_action``, ``go``, and the mutable ``decided`` (bool)
+            and ``rewarded`` (bool) trial state.
+
+        Returns
+        -------
+        rewards : numpy.ndarray
+            ``(env,)`` float rewards.
+        outcome : numpy.ndarray
+            ``(env,)`` outcome names, ``""`` where the trial is undecided.
+        """
+        p = self.params
+        response = self.period_names.index("response")
+        period = step["period"]
+        poke = actions != HOLD
+        early = poke & (period >= 0) & (period < response)
+        decide = (
+            (period == response) & ~step["decided"] & (poke | step["last_in_period"])
+        )
+
+        hit = decide & (actions == step["correct_action"])
+        wrong_port = decide & ~hit & step["go"] & poke
+        rewards = np.where(early, p.reward_abort, 0.0)
+        hit_reward = np.where(step["go"], p.reward_go_hit, p.reward_nogo_hit)
+        rewards = np.where(decide, np.where(hit, hit_reward, p.reward_error), rewards)
+        outcome = np.where(
+            decide,
+            np.where(hit, "hit", np.where(wrong_port, "wrong_port", "error")),
+            "",
+        )
+
+        step["decided"] |= decide
+        step["rewarded"] |= decide & (rewards > 0)
+        return rewards.astype(np.float64), outcome
+
+    def env_observe(self, observation: np.ndarray, step: dict[str, Any]) -> np.ndarray:
+        """Set the reward channel during feedback to what the agent actually earned.
+
+        Parameters
+        ----------
+        observation
+            ``(env, input)`` generated observation (assumes the correct
+            response).
+        step
+            As in :meth:`env_step`, for the step being observed.
+
+        Returns
+        -------
+        numpy.ndarray
+            The corrected observation.
+        """
+        if not self.params.feedback:
+            return observation
+        feedback = step["period"] == self.period_names.index("feedback")
+        expected = self._rewarded_if_correct(step)
+        delta = (step["rewarded"].astype(np.float32) - expected) * feedback
+        observation = observation.copy()
+        observation[:, -1] += delta
+        return observation
+
+
+def _check_choice(
+    task_id: str, name: str, value: Any, choices: tuple[str, ...]
+) -> None:
+    if value not in choices:
+        options = ", ".join(repr(c) for c in choices)
+        raise TaskParameterError(
+            f"{task_id}: {name} must be one of {options}, got {value!r}"
+        )
+
+
+def _stim_names(
+    noise_side: np.ndarray, pitch: np.ndarray, rule_is_lb: np.ndarray
+) -> np.ndarray:
+    side = np.where(
+        noise_side == "left", "le", np.where(noise_side == "right", "ri", "")
+    )
+    tone = np.where(pitch == "high", "hi", np.where(pitch == "low", "lo", ""))
+    context = np.where(rule_is_lb, "lc", "pc")
+    parts = [np.char.add(side, "_"), np.char.add(tone, "_")]
+    parts = [np.where(np.char.str_len(x) > 1, x, "") for x in parts]
+    return np.char.add(np.char.add(parts[0], parts[1]), context).astype(str)
+
+
+def _argmax_actions(
+    outputs: torch.Tensor | np.ndarray, batch: TrialBatch, n_actions: int, task_id: str
+) -> np.ndarray:
+    if isinstance(outputs, torch.Tensor):
+        outputs = outputs.detach().cpu().numpy()
+    outputs = np.asarray(outputs)
+    expected = (batch.n_trials, batch.n_steps, n_actions)
+    if outputs.shape != expected:
+        raise TaskParameterError(
+            f"{task_id}: outputs must have shape (trial, time, action) = {expected}, "
+            f"got {outputs.shape}; pass the network's outputs on this batch"
+        )
+    return outputs.argmax(axis=-1)
+
+
+def _mean(values: np.ndarray) -> float:
+    return float(np.mean(values)) if np.size(values) else float("nan")
