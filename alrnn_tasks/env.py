@@ -194,7 +194,11 @@ class TaskEnv(TrialEnv):
             ``task.batch(n, seed=seed)``. Without a seed the stream goes on
             (or, on the first reset, starts from a fresh seed).
         options
-            Unused; accepted for the Gymnasium API.
+            neurogym's reset options: with ``step_fn`` (what neurogym wrappers
+            such as ``PassReward`` pass), the first observation is the one
+            ``step_fn`` returns after a no-op action (hold, or zeros), as in
+            neurogym; otherwise the trial's first observation is returned
+            without taking a step.
 
         Returns
         -------
@@ -211,7 +215,16 @@ class TaskEnv(TrialEnv):
         self.num_tr = 0
         self.t = self.t_ind = 0
         self._top.new_trial()
+        step_fn = (options or {}).get("step_fn")
+        if step_fn is not None:
+            observation, *_ = step_fn(self._no_op())
+            return observation, {"trial": self.trial}
         return self._observe(0), {"trial": self.trial}
+
+    def _no_op(self) -> Any:
+        if isinstance(self.action_space, spaces.Discrete):
+            return 0
+        return np.zeros(self.action_space.shape, dtype=self.action_space.dtype)
 
     # -- trials ----------------------------------------------------------
     def _new_trial(self, **kwargs: Any) -> dict[str, Any]:

@@ -378,6 +378,7 @@ class StimulusSelection(Task):
         TrialBatch
             The trials.
         """
+        batch_size = check_count("batch_size", batch_size)
         if self.session_based:
             return self.sessions(1, batch_size, seed=seed, device=device, start=start)
         if start != 0:
