@@ -22,7 +22,7 @@ import numpy as np
 from gymnasium import spaces
 from neurogym.core import OBNOW, TrialEnv
 
-from alrnn_tasks.batch import TrialBatch
+from alrnn_tasks.batch import PADDING_PERIOD, TrialBatch
 from alrnn_tasks.errors import TaskParameterError
 from alrnn_tasks.random import child_seed, fresh_seed
 from alrnn_tasks.registry import get_task
@@ -230,40 +230,32 @@ class TaskEnv(TrialEnv):
     def _new_trial(self, **kwargs: Any) -> dict[str, Any]:
         if self._stream_seed is None:
             self._restart_stream(fresh_seed())
-        if self._chunk is None or self._next_trial >= self._chunk.n_trials:
-            self._chunk = draw_chunk(
+        if self._chunk is None or self._next_trial >= len(self._chunk.lengths):
+            batch = draw_chunk(
                 self.task, self._stream_seed, self._chunk_index, self.chunk_trials
             )
+            self._chunk = _Chunk(batch)
             self._chunk_index += 1
             self._next_trial = 0
         chunk, i = self._chunk, self._next_trial
         self._next_trial += 1
 
         length = int(chunk.lengths[i])
-        self.ob = chunk.inputs[i, :length].numpy()
-        self.gt = chunk.targets[i, :length].numpy()
-        self._period = chunk.period[i, :length].numpy()
-        self._mask = chunk.mask[i, :length].numpy()
+        self.ob = chunk.inputs[i, :length]
+        self.gt = chunk.targets[i, :length]
+        self._period = chunk.period[i, : length + 1]  # + one padding step
+        self._mask = chunk.mask[i, :length]
         self._gt_built = True
-        self._tmax = length * self.dt
-        self.tmax = length * self.dt
-        self.start_ind, self.end_ind, self.start_t, self.end_t = {}, {}, {}, {}
-        for index, name in enumerate(chunk.period_names):
-            steps = np.flatnonzero(self._period == index)
-            if len(steps):
-                self.start_ind[name], self.end_ind[name] = (
-                    int(steps[0]),
-                    int(steps[-1]) + 1,
-                )
-                self.start_t[name] = self.start_ind[name] * self.dt
-                self.end_t[name] = self.end_ind[name] * self.dt
-        trial = {key: values[i].item() for key, values in chunk.conditions.items()}
+        self._tmax = self.tmax = length * self.dt
+        self.start_ind, self.end_ind = chunk.start_ind[i], chunk.end_ind[i]
+        self.start_t = {name: step * self.dt for name, step in self.start_ind.items()}
+        self.end_t = {name: step * self.dt for name, step in self.end_ind.items()}
         self._step_state = {
-            **{key: np.asarray([value]) for key, value in trial.items()},
+            **{key: values[i : i + 1] for key, values in chunk.conditions.items()},
             "decided": np.zeros(1, dtype=bool),
             "rewarded": np.zeros(1, dtype=bool),
         }
-        return trial
+        return {key: values[i].item() for key, values in chunk.conditions.items()}
 
     def _observe(self, t_ind: int) -> np.ndarray:
         state = self._step_view(t_ind)
@@ -274,8 +266,7 @@ class TaskEnv(TrialEnv):
         state["period"] = self._period[t_ind : t_ind + 1]
         state["mask"] = self._mask[t_ind : t_ind + 1]
         state["target"] = self.gt[t_ind : t_ind + 1]
-        following = self._period[t_ind + 1] if t_ind + 1 < len(self._period) else -1
-        state["last_in_period"] = np.asarray([following != self._period[t_ind]])
+        state["last_in_period"] = self._period[t_ind + 1 : t_ind + 2] != state["period"]
         return state
 
     def _step(self, action: Any) -> tuple[Any, float, bool, bool, dict[str, Any]]:
@@ -306,3 +297,28 @@ class TaskEnv(TrialEnv):
         """
         _, reward, terminated, truncated, info = super().step(action)
         return self._observe(self.t_ind), reward, terminated, truncated, info
+
+
+class _Chunk:
+    """The trials of one generated chunk as numpy arrays, read trial by trial."""
+
+    def __init__(self, batch: TrialBatch) -> None:
+        self.inputs = batch.inputs.numpy()
+        self.targets = batch.targets.numpy()
+        self.mask = batch.mask.numpy()
+        # one extra padding step, so "the period of the next step" always exists
+        period = batch.period.numpy()
+        padding = np.full((len(period), 1), PADDING_PERIOD, dtype=period.dtype)
+        self.period = np.concatenate([period, padding], axis=1)
+        self.lengths = (period != PADDING_PERIOD).sum(axis=1)
+        self.conditions = batch.conditions
+        self.start_ind: list[dict[str, int]] = [{} for _ in self.lengths]
+        self.end_ind: list[dict[str, int]] = [{} for _ in self.lengths]
+        for index, name in enumerate(batch.period_names):
+            inside = period == index
+            present = inside.any(axis=1)
+            first = inside.argmax(axis=1)
+            count = inside.sum(axis=1)
+            for trial in np.flatnonzero(present):
+                self.start_ind[trial][name] = int(first[trial])
+                self.end_ind[trial][name] = int(first[trial] + count[trial])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from functools import cached_property
 from typing import Any, ClassVar
 
 import numpy as np
@@ -23,6 +24,23 @@ LOCALIZATION, PITCH = "localization", "pitch"
 RESPONSE_MAPPINGS = ("go_nogo", "two_alternative")
 RULE_CUES = ("implicit", "explicit")
 OUTCOMES = ("hit", "error", "wrong_port")
+RULES = np.array([LOCALIZATION, PITCH])
+SIDES = np.array(["left", "right", "none"])
+PITCHES = np.array(["high", "low", "none"])
+
+
+def _stim_name_table() -> np.ndarray:
+    """Data-set stimulus names, indexed (noise side, pitch, rule) by code."""
+    sides, tones, contexts = ("le", "ri", None), ("hi", "lo", None), ("lc", "pc")
+    table = np.empty((3, 3, 2), dtype="<U8")
+    for i, side in enumerate(sides):
+        for j, tone in enumerate(tones):
+            for k, context in enumerate(contexts):
+                table[i, j, k] = "_".join(p for p in (side, tone, context) if p)
+    return table
+
+
+STIM_NAMES = _stim_name_table()
 
 
 @dataclasses.dataclass(frozen=True)
@@ -235,7 +253,7 @@ class StimulusSelection(Task):
             timing["feedback"] = p.feedback_duration
         return timing
 
-    @property
+    @cached_property
     def max_steps(self) -> int:
         """Longest possible trial in steps."""
         return int(sum(int(self.steps(np.max(t))) for t in self.timing.values()))
@@ -245,7 +263,7 @@ class StimulusSelection(Task):
         """Inputs are clipped to ±(1 + 20·sigma), the bounds of the observation space."""
         return 1.0 + 20.0 * float(self.params.sigma)
 
-    @property
+    @cached_property
     def cycle(self) -> list[tuple[int, str, bool, int]]:
         """Blocks of one cycle in order: (block number, rule, cue trials, length)."""
         lb_cue, lb_mix, pb_cue, pb_mix = self.params.block_lengths
@@ -438,7 +456,7 @@ class StimulusSelection(Task):
         block_index = np.searchsorted(block_ends, position, side="right")
         block = np.array([b[0] for b in blocks])[block_index]
         rule_is_lb = block <= 2
-        cue_trial = np.isin(block, (1, 3))
+        cue_trial = (block == 1) | (block == 3)
         rule_start = np.where(
             rule_is_lb == (self.params.first_rule == LOCALIZATION),
             0,
@@ -451,8 +469,9 @@ class StimulusSelection(Task):
         pitch_high = streams("pitch").random(n_trials) < 0.5
         has_noise = ~cue_trial | rule_is_lb
         has_warble = ~cue_trial | ~rule_is_lb
-        noise_side = np.where(has_noise, np.where(noise_left, "left", "right"), "none")
-        pitch = np.where(has_warble, np.where(pitch_high, "high", "low"), "none")
+        # codes index SIDES / PITCHES: 0 left/high, 1 right/low, 2 none
+        side_code = np.where(has_noise, (~noise_left).astype(np.int64), 2)
+        pitch_code = np.where(has_warble, (~pitch_high).astype(np.int64), 2)
 
         action_lb = self._rule_response(LOCALIZATION, noise_left)
         action_pb = self._rule_response(PITCH, pitch_high)
@@ -461,12 +480,14 @@ class StimulusSelection(Task):
             cue_trial, NO_RESPONSE, np.where(rule_is_lb, action_pb, action_lb)
         )
         return {
-            "rule": np.where(rule_is_lb, LOCALIZATION, PITCH),
+            "rule": RULES[(~rule_is_lb).astype(np.int64)],
             "block": block.astype(np.int64),
             "cue_trial": cue_trial,
-            "stim_name": _stim_names(noise_side, pitch, rule_is_lb),
-            "noise_side": noise_side,
-            "pitch": pitch,
+            "stim_name": STIM_NAMES[
+                side_code, pitch_code, (~rule_is_lb).astype(np.int64)
+            ],
+            "noise_side": SIDES[side_code],
+            "pitch": PITCHES[pitch_code],
             "go": correct != HOLD,
             "congruent": ~cue_trial & (action_lb == action_pb),
             "correct_action": correct.astype(np.int64),
@@ -486,44 +507,55 @@ class StimulusSelection(Task):
 
     def _inputs(
         self, conditions: dict[str, np.ndarray], period: np.ndarray, streams: Streams
-    ) -> np.ndarray:
+    ) -> torch.Tensor:
         n_trials, n_steps = period.shape
         names = self.input_names
         channel = {name: i for i, name in enumerate(names)}
-        inputs = np.zeros((n_trials, n_steps, len(names)), dtype=np.float32)
-
-        in_trial = period >= 0
-        stimulus = period == self.period_names.index("stimulus")
-        inputs[..., channel["fixation"]] = in_trial & (
-            period <= self.period_names.index("stimulus")
+        hold, stimulus = (
+            self.period_names.index("hold"),
+            self.period_names.index("stimulus"),
         )
+
+        # Noise-free input of each period of each trial, plus a zero row that
+        # padding (period -1) picks: (trial, period + 1, input)
+        templates = np.zeros(
+            (n_trials, len(self.period_names) + 1, len(names)), np.float32
+        )
+        templates[:, [hold, stimulus], channel["fixation"]] = 1.0
+        side, pitch = conditions["noise_side"], conditions["pitch"]
         sounds = {
-            "noise_left": conditions["noise_side"] == "left",
-            "noise_right": conditions["noise_side"] == "right",
-            "warble_high": conditions["pitch"] == "high",
-            "warble_low": conditions["pitch"] == "low",
+            "noise_left": side == "left",
+            "noise_right": side == "right",
+            "warble_high": pitch == "high",
+            "warble_low": pitch == "low",
         }
         for name, present in sounds.items():
-            inputs[..., channel[name]] = stimulus & present[:, None]
+            templates[:, stimulus, channel[name]] = present
         if "rule_lb" in channel:
             is_lb = conditions["rule"] == LOCALIZATION
-            inputs[..., channel["rule_lb"]] = in_trial & is_lb[:, None]
-            inputs[..., channel["rule_pb"]] = in_trial & ~is_lb[:, None]
+            templates[:, :-1, channel["rule_lb"]] = is_lb[:, None]
+            templates[:, :-1, channel["rule_pb"]] = ~is_lb[:, None]
         if "reward" in channel:
-            rewarded = self._rewarded_if_correct(conditions)
-            feedback = period == self.period_names.index("feedback")
-            inputs[..., channel["reward"]] = feedback & rewarded[:, None]
+            feedback = self.period_names.index("feedback")
+            templates[:, feedback, channel["reward"]] = self._rewarded_if_correct(
+                conditions
+            )
 
-        # Noise is drawn for the longest possible trial, so that a trial's
-        # noise does not depend on the other trials of its batch.
+        # row of `templates` for every step: (trial, time), padding -> last row
+        n_rows = templates.shape[1]
+        rows = np.arange(n_trials)[:, None] * n_rows + np.where(
+            period >= 0, period, n_rows - 1
+        )
+        flat = torch.from_numpy(templates).view(-1, len(names))
+        inputs = flat.index_select(0, torch.from_numpy(rows).view(-1))
+        inputs = inputs.view(n_trials, n_steps, len(names))
         sigma = float(self.params.sigma)
         if sigma > 0:
-            noise = streams("noise").standard_normal(
-                (n_trials, self.max_steps, len(names)), dtype=np.float32
-            )
-            inputs += sigma * noise[:, :n_steps] * in_trial[..., None]
+            noise = self.input_noise(streams, n_trials, n_steps, len(names))
+            in_trial = torch.from_numpy(period >= 0).unsqueeze(-1)
+            inputs.addcmul_(noise, in_trial, value=sigma)
         limit = self.input_limit
-        return np.clip(inputs, -limit, limit)
+        return inputs.clamp_(-limit, limit)
 
     def _rewarded_if_correct(self, conditions: dict[str, np.ndarray]) -> np.ndarray:
         reward = np.where(
@@ -716,19 +748,6 @@ def _check_choice(
         raise TaskParameterError(
             f"{task_id}: {name} must be one of {options}, got {value!r}"
         )
-
-
-def _stim_names(
-    noise_side: np.ndarray, pitch: np.ndarray, rule_is_lb: np.ndarray
-) -> np.ndarray:
-    side = np.where(
-        noise_side == "left", "le", np.where(noise_side == "right", "ri", "")
-    )
-    tone = np.where(pitch == "high", "hi", np.where(pitch == "low", "lo", ""))
-    context = np.where(rule_is_lb, "lc", "pc")
-    parts = [np.char.add(side, "_"), np.char.add(tone, "_")]
-    parts = [np.where(np.char.str_len(x) > 1, x, "") for x in parts]
-    return np.char.add(np.char.add(parts[0], parts[1]), context).astype(str)
 
 
 def _argmax_actions(

@@ -68,6 +68,7 @@ class Task:
                     f"(parameters: {', '.join(valid)})"
                 )
         self.params = self.Params(**params)
+        self._params_dict = _plain(dataclasses.asdict(self.params))
         if not isinstance(self.params.dt, int | float) or not self.params.dt > 0:
             raise TaskParameterError(
                 f"{self.task_id}: dt must be a positive number of ms, got {self.params.dt!r}"
@@ -202,7 +203,7 @@ class Task:
 
     def params_dict(self) -> dict[str, Any]:
         """Return the task parameters as a plain dict (tuples become lists)."""
-        return _plain(dataclasses.asdict(self.params))
+        return dict(self._params_dict)
 
     def batch(
         self,
@@ -244,14 +245,16 @@ class Task:
         torch_device = resolve_device(device)
         arrays = self._generate(n_trials, Streams(seed), **options)
 
-        def tensor(array: np.ndarray) -> torch.Tensor:
-            return torch.from_numpy(np.ascontiguousarray(array)).to(torch_device)
+        def tensor(array: np.ndarray | torch.Tensor) -> torch.Tensor:
+            if isinstance(array, np.ndarray):
+                array = torch.from_numpy(np.ascontiguousarray(array))
+            return array.contiguous().to(torch_device)
 
         return TrialBatch(
-            inputs=tensor(arrays["inputs"].astype(np.float32, copy=False)),
+            inputs=tensor(arrays["inputs"]).float(),
             targets=tensor(arrays["targets"]),
-            mask=tensor(arrays["mask"].astype(np.float32, copy=False)),
-            period=tensor(arrays["period"].astype(np.int64, copy=False)),
+            mask=tensor(arrays["mask"]).float(),
+            period=tensor(arrays["period"]).long(),
             conditions=arrays["conditions"],
             dt=self.dt,
             input_names=self.input_names,
@@ -259,7 +262,7 @@ class Task:
             period_names=self.period_names,
             task_id=self.task_id,
             seed=seed,
-            task_params=self.params_dict(),
+            task_params=dict(self._params_dict),
         )
 
     def __repr__(self) -> str:
@@ -272,6 +275,39 @@ class Task:
         return f"get_task({self.task_id!r}{', ' if args else ''}{args})"
 
     # -- helpers for subclasses ------------------------------------------
+    def input_noise(
+        self, streams: Streams, n_trials: int, n_steps: int, n_channels: int
+    ) -> torch.Tensor:
+        """Draw standard normal input noise, ``(trial, time, channel)``, on the CPU.
+
+        Each trial's noise is drawn for the longest possible trial
+        (``max_steps``) and cut to ``n_steps``, so it does not depend on the
+        other trials of the batch. torch's CPU sampler fills normals in
+        blocks of 16 values, so each trial gets a whole number of blocks;
+        that keeps the first ``k`` trials identical for every batch size
+        (tested for every task).
+
+        Parameters
+        ----------
+        streams
+            The batch's random streams (stream ``"noise"``).
+        n_trials, n_steps, n_channels
+            Shape of the noise.
+
+        Returns
+        -------
+        torch.Tensor
+            float32 noise.
+        """
+        per_trial = self.max_steps * n_channels
+        width = -(-per_trial // 16) * 16
+        seed = int(streams("noise").integers(2**63, dtype=np.uint64))
+        generator = torch.Generator().manual_seed(seed)
+        noise = torch.randn((n_trials, width), generator=generator)
+        return noise[:, :per_trial].view(n_trials, self.max_steps, n_channels)[
+            :, :n_steps
+        ]
+
     def steps(self, ms: np.ndarray | float) -> np.ndarray:
         """Convert durations in ms to whole steps (rounded to the nearest step).
 
@@ -367,11 +403,13 @@ def layout_periods(
     ends = np.cumsum(steps, axis=1)
     starts = ends - steps
     lengths = ends[:, -1]
-    time = np.arange(int(lengths.max()))
-    # A step belongs to the first period whose end lies after it; zero-length
-    # periods are skipped automatically.
-    period = (time[None, :, None] >= ends[:, None, :]).sum(-1)
-    period = np.where(time[None, :] < lengths[:, None], period, PADDING_PERIOD)
+    time = np.arange(int(lengths.max()))[None, :]
+    # A step's period is the number of period ends at or before it; zero-length
+    # periods are skipped automatically. One pass per period boundary.
+    period = np.zeros((len(steps), time.shape[1]), dtype=np.int64)
+    for end in ends[:, :-1].T:
+        period += time >= end[:, None]
+    period[time >= lengths[:, None]] = PADDING_PERIOD
     return period, starts, lengths
 
 
