@@ -25,6 +25,7 @@ TASKS: dict[str, str] = {
     "ReactNonMatch2Sample-v0": "alrnn_tasks.multitask:ReactNonMatch2Sample",
     "ReactCategoryPro-v0": "alrnn_tasks.multitask:ReactCategoryPro",
     "ReactCategoryAnti-v0": "alrnn_tasks.multitask:ReactCategoryAnti",
-    "GoNogo-v0": "alrnn_tasks.multitask:GoNogo",
+    # neurogym's own GoNogo-v0 keeps that id
+    "SuiteGoNogo-v0": "alrnn_tasks.multitask:GoNogo",
     "MultiTask-v0": "alrnn_tasks.multitask:MultiTask",
 }

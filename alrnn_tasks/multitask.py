@@ -1,6 +1,6 @@
 """The multi-task suite of Driscoll, Shenoy & Sussillo (2024), plus GoNogo.
 
-One registered id per task (``DelayPro-v0`` ... ``GoNogo-v0``, see
+One registered id per task (``DelayPro-v0`` ... ``SuiteGoNogo-v0``, see
 :data:`TASK_CLASSES`) and ``MultiTask-v0``, which mixes them in one batch.
 The tasks live in :mod:`alrnn_tasks.multitask_tasks` and
 :mod:`alrnn_tasks.multitask_decision`; their shared layout, mask and score in
@@ -50,27 +50,30 @@ from alrnn_tasks.task import Task, TaskParams
 
 __all__ = ["SUITE_TASKS", "TASK_CLASSES", "MultiTask", "MultiTaskParams"]
 
-TASK_CLASSES: dict[str, type[SuiteTask]] = {
-    cls.task_id.split("-")[0]: cls
-    for cls in (
-        DelayPro,
-        DelayAnti,
-        MemoryPro,
-        MemoryAnti,
-        ReactPro,
-        ReactAnti,
-        IntegrationModality1,
-        IntegrationModality2,
-        ContextIntModality1,
-        ContextIntModality2,
-        IntegrationMultimodal,
-        ReactMatch2Sample,
-        ReactNonMatch2Sample,
-        ReactCategoryPro,
-        ReactCategoryAnti,
-        GoNogo,
+TASK_CLASSES: dict[str, type[SuiteTask]] = dict(
+    zip(
+        SUITE_TASKS,
+        (
+            DelayPro,
+            DelayAnti,
+            MemoryPro,
+            MemoryAnti,
+            ReactPro,
+            ReactAnti,
+            IntegrationModality1,
+            IntegrationModality2,
+            ContextIntModality1,
+            ContextIntModality2,
+            IntegrationMultimodal,
+            ReactMatch2Sample,
+            ReactNonMatch2Sample,
+            ReactCategoryPro,
+            ReactCategoryAnti,
+            GoNogo,
+        ),
+        strict=True,
     )
-}
+)
 # Order of the union of the tasks' periods in a mixed batch.
 PERIOD_ORDER = (
     "fixation",

@@ -317,13 +317,9 @@ class SuiteTask(Task):
             inputs[..., 1:FIRST_RULE_CHANNEL] += on * vector[:, None, :]
         inputs[..., FIRST_RULE_CHANNEL + SUITE_TASKS.index(self.name)] = in_trial
 
-        # Noise is drawn for the longest possible trial, so that a trial's
-        # noise does not depend on the other trials of its batch.
         if self.noise_sd > 0:
-            noise = streams("noise").standard_normal(
-                (n_trials, self.max_steps, len(INPUT_NAMES)), dtype=np.float32
-            )
-            inputs += self.noise_sd * noise[:, :n_steps] * in_trial[..., None]
+            noise = self.input_noise(streams, n_trials, n_steps, len(INPUT_NAMES))
+            inputs += self.noise_sd * noise.numpy() * in_trial[..., None]
         limit = self.input_limit
         return np.clip(inputs, -limit, limit)
 

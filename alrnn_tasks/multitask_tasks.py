@@ -525,7 +525,11 @@ class ReactAnti(ReactPro):
 
 
 class GoNogo(SuiteTask):
-    """GoNogo: respond to a strong stimulus, keep fixating on a weak one.
+    """SuiteGoNogo: respond to a strong stimulus, keep fixating on a weak one.
+
+    Registered as ``SuiteGoNogo-v0`` because neurogym's own ``GoNogo-v0``
+    holds that id in gymnasium; within :class:`~alrnn_tasks.multitask.MultiTask`
+    and in the ``task`` condition it is called ``GoNogo``.
 
     **Description.** A stimulus at direction θ (uniform) appears in modality
     1 or 2 and stays on. Its amplitude says whether to respond: go trials
@@ -594,9 +598,15 @@ class GoNogo(SuiteTask):
     Version history: v0, first release.
     """
 
-    task_id: ClassVar[str] = "GoNogo-v0"
+    # neurogym registers its own GoNogo-v0 in gymnasium's root namespace
+    task_id: ClassVar[str] = "SuiteGoNogo-v0"
     Params: ClassVar[type[TaskParams]] = GoNogoParams
     params: GoNogoParams
+
+    @property
+    def name(self) -> str:
+        """Task name in the suite (the rule channel's name)."""
+        return "GoNogo"
 
     @property
     def period_names(self) -> tuple[str, ...]:
