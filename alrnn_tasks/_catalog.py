@@ -28,4 +28,10 @@ TASKS: dict[str, str] = {
     # neurogym's own GoNogo-v0 keeps that id
     "SuiteGoNogo-v0": "alrnn_tasks.multitask:GoNogo",
     "MultiTask-v0": "alrnn_tasks.multitask:MultiTask",
+    # sequence benchmarks
+    "CopyMemory-v0": "alrnn_tasks.sequence:CopyMemory",
+    "CopyMemoryVariableDelay-v0": "alrnn_tasks.sequence:CopyMemoryVariableDelay",
+    "Addition-v0": "alrnn_tasks.sequence:Addition",
+    "ContextualIntegration-v0": "alrnn_tasks.sequence:ContextualIntegration",
+    "SequentialDigits-v0": "alrnn_tasks.sequence_digits:SequentialDigits",
 }
