@@ -123,6 +123,7 @@ def evaluate(
 def evaluate_stack(
     stack: Stack, task: Task, n_trials: int, seed: int, device: torch.device
 ) -> list[dict[str, float]]:
+    """Return ``task.score`` of every stacked model on held-out trials (or sessions)."""
     if task.session_based:
         return evaluate_sessions(stack.run, task, n_trials, seed, device, len(stack))
     batch = task.batch(n_trials, seed=seed, device=device)
