@@ -1,23 +1,23 @@
-"""Exceptions raised by :mod:`analysis`.
+"""Exceptions and warnings of :mod:`analysis`.
 
-Every error a user can cause (a malformed recording, a call with arguments
-that cannot work) is raised at the boundary as one line naming what was
-expected, what arrived and how to fix it. All derive from
-:class:`AnalysisError`, itself a :class:`ValueError`, so that the command
-line can print them without a traceback.
+Every error message names what was expected, what arrived and how to fix it,
+in one line.
 """
 
 from __future__ import annotations
 
 __all__ = [
     "AnalysisError",
+    "AnalysisWarning",
     "ComparisonError",
+    "NonlinearityError",
     "RecordingError",
+    "SingularSystemError",
 ]
 
 
 class AnalysisError(ValueError):
-    """Base class of every error raised for bad input to :mod:`analysis`."""
+    """Bad input to an analysis function (wrong shape, unknown option, ...)."""
 
 
 class RecordingError(AnalysisError):
@@ -26,3 +26,15 @@ class RecordingError(AnalysisError):
 
 class ComparisonError(AnalysisError):
     """Model and recording activity cannot be compared as asked."""
+
+
+class NonlinearityError(AnalysisError):
+    """The model's nonlinearity is not piecewise linear with one kink (relu)."""
+
+
+class SingularSystemError(AnalysisError):
+    """A linear system of the dissection has no unique solution."""
+
+
+class AnalysisWarning(UserWarning):
+    """Something in the analysis the user should know about (e.g. a fallback)."""
