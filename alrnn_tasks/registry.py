@@ -36,18 +36,23 @@ def task_class(task_id: str) -> type[Task]:
     Parameters
     ----------
     task_id
-        A registered id.
+        A registered id, or ``"neurogym:<id>"`` for a neurogym env.
 
     Returns
     -------
     type
-        The :class:`~alrnn_tasks.task.Task` subclass.
+        The :class:`~alrnn_tasks.task.Task` subclass
+        (:class:`~alrnn_tasks.neurogym_source.NeurogymTask` for the prefix).
 
     Raises
     ------
     UnknownTaskError
         If no task has that id.
     """
+    if isinstance(task_id, str) and task_id.startswith(NEUROGYM_PREFIX):
+        from alrnn_tasks.neurogym_source import NeurogymTask
+
+        return NeurogymTask
     if not isinstance(task_id, str) or task_id not in TASKS:
         raise UnknownTaskError(
             f"unknown task {task_id!r}{did_you_mean(str(task_id), TASKS)} "
@@ -63,7 +68,10 @@ def get_task(task_id: str, **params: Any) -> Task:
     Parameters
     ----------
     task_id
-        A registered id, e.g. ``"StimulusSelection-v0"``.
+        A registered id, e.g. ``"StimulusSelection-v0"``, or
+        ``"neurogym:<id>"`` to wrap any neurogym env (e.g.
+        ``"neurogym:yang19.dms-v0"``) as a task whose trials neurogym makes,
+        one at a time (much slower than the package's own tasks).
     **params
         Task parameters; each task's docstring lists them.
 
@@ -86,4 +94,7 @@ def get_task(task_id: str, **params: Any) -> Task:
     >>> tuple(batch.inputs.shape[::2])
     (8, 8)
     """
+    if isinstance(task_id, str) and task_id.startswith(NEUROGYM_PREFIX):
+        # any neurogym env, its trials made by neurogym (slower; see NeurogymTask)
+        return task_class(task_id)(task_id.removeprefix(NEUROGYM_PREFIX), **params)
     return task_class(task_id)(**params)
