@@ -123,8 +123,6 @@ class SuiteTask(Task):
     Params: ClassVar[type[TaskParams]] = SuiteParams
     target_kind: ClassVar[str] = "continuous"
     params: SuiteParams
-    # Whether the fixation input stays on through the response period.
-    fixation_through_response: ClassVar[bool] = False
 
     # -- layout ----------------------------------------------------------
     @property
@@ -298,30 +296,31 @@ class SuiteTask(Task):
         streams: Streams,
     ) -> np.ndarray:
         n_trials, n_steps = period.shape
-        inputs = np.zeros((n_trials, n_steps, len(INPUT_NAMES)), dtype=np.float32)
         in_trial = period != PADDING_PERIOD
-        time = np.arange(n_steps)
-        if self.fixation_through_response:
-            inputs[..., 0] = in_trial
-        else:
-            inputs[..., 0] = in_trial & (time[None, :] < go_step[:, None])
-
-        for stimulus in stimuli:
-            indices = [self.period_names.index(p) for p in stimulus.periods]
-            on = np.isin(period, indices)[..., None]  # (trial, time, 1)
-            direction = np.stack([np.sin(stimulus.angle), np.cos(stimulus.angle)], 1)
-            # (trial, modality * (sin, cos)) in channel order mod1_sin ... mod2_cos
-            vector = (stimulus.strength[:, :, None] * direction[:, None, :]).reshape(
-                n_trials, 4
-            )
-            inputs[..., 1:FIRST_RULE_CHANNEL] += on * vector[:, None, :]
-        inputs[..., FIRST_RULE_CHANNEL + SUITE_TASKS.index(self.name)] = in_trial
-
+        # Start from the scaled noise (0 on padding), one pass over the array.
         if self.noise_sd > 0:
             noise = self.input_noise(streams, n_trials, n_steps, len(INPUT_NAMES))
-            inputs += self.noise_sd * noise.numpy() * in_trial[..., None]
+            scale = torch.from_numpy(in_trial.astype(np.float32) * self.noise_sd)
+            inputs = torch.mul(noise, scale[..., None]).numpy()
+        else:
+            inputs = np.zeros((n_trials, n_steps, len(INPUT_NAMES)), dtype=np.float32)
+
+        time = np.arange(n_steps)
+        inputs[..., 0] += in_trial & (time[None, :] < go_step[:, None])
+        for stimulus in stimuli:
+            on = np.zeros_like(in_trial)
+            for name in stimulus.periods:
+                on |= period == self.period_names.index(name)
+            angle = stimulus.angle
+            direction = np.stack([np.sin(angle), np.cos(angle)], 1)
+            # (trial, modality * (sin, cos)) in channel order mod1_sin ... mod2_cos
+            vector = stimulus.strength[:, :, None] * direction[:, None, :]
+            vector = vector.reshape(n_trials, 1, 4).astype(np.float32)
+            inputs[..., 1:FIRST_RULE_CHANNEL] += on[..., None] * vector
+        inputs[..., FIRST_RULE_CHANNEL + SUITE_TASKS.index(self.name)] += in_trial
+
         limit = self.input_limit
-        return np.clip(inputs, -limit, limit)
+        return np.clip(inputs, -limit, limit, out=inputs)
 
     def _targets(
         self,

@@ -159,8 +159,9 @@ _INTEGRATION_DOC = """
 
     **Description.** {description} The two stimuli point in directions θ1
     (uniform) and θ2 = θ1 + U(90°, 270°), one after the other with a delay
-    between them. In every shown modality each stimulus has a strength
-    m ± c (m ~ U(0.8, 1.2), c ~ U(0.005, 0.8), the sign of c drawn). At the
+    between them. Unless said otherwise, each stimulus has a strength
+    m ± c in every shown modality (m ~ U(0.8, 1.2), c ~ U(0.005, 0.8), the
+    sign of c drawn). At the
     go cue the network responds towards the direction of the stimulus that
     is stronger in {decides}.
 

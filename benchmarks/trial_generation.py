@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import platform
 import time
+import warnings
 from collections.abc import Callable
 
 import gymnasium as gym
@@ -52,6 +53,36 @@ def neurogym_dataset(env: gym.Env, batch_size: int, seq_len: int) -> Callable[[]
     return run
 
 
+def yang19_schedule(dt: float) -> gym.Env:
+    """Mix the yang19 collection of neurogym by ScheduleEnvs with a task input."""
+    from neurogym.envs.collections import get_collection, yang19
+    from neurogym.utils.scheduler import RandomSchedule
+    from neurogym.wrappers.block import ScheduleEnvs
+
+    names = [i.split(".")[1].removesuffix("-v0") for i in get_collection("yang19")]
+    envs = [getattr(yang19, name)(dt=dt) for name in names]
+    return ScheduleEnvs(envs, RandomSchedule(len(envs)), env_input=True)
+
+
+def multitask_cases(seconds: float) -> None:
+    """MultiTask-v0 against yang19 through ScheduleEnvs + Dataset, dt = 20 ms."""
+    task = get_task("MultiTask-v0")
+    # one Dataset call covers ~ one mean-length trial per row
+    seq_len = round(float(task.batch(1024, seed=0).lengths.float().mean()))
+    for batch_size in (64, 1024):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # neurogym's wrapper-attribute notes
+            env = yang19_schedule(dt=20)
+            baseline = steps_per_second(
+                neurogym_dataset(env, batch_size, seq_len), seconds
+            )
+        ours = steps_per_second(batched("MultiTask-v0", batch_size), seconds)
+        label = f"ScheduleEnvs(yang19) + Dataset, batch {batch_size}"
+        print(f"{label:<52} {baseline:>12,.0f} {'1.0x':>8}")
+        label = f"task.batch(MultiTask-v0), batch {batch_size}"
+        print(f"{label:<52} {ours:>12,.0f} {ours / baseline:>7.1f}x")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument(
@@ -86,6 +117,7 @@ def main() -> None:
         print(
             f"{'neurogym.Dataset(neurogym GoNogo-v0), batch ' + str(batch_size):<52} {reference:>12,.0f} {reference / baseline:>7.1f}x"
         )
+    multitask_cases(args.seconds)
 
 
 if __name__ == "__main__":
