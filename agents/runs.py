@@ -128,7 +128,7 @@ class RunWriter:
             for k, model_dir in enumerate(self.model_dirs):
                 append_metrics(model_dir, [r for r in records if r.get("model") == k])
 
-    def restore(self) -> tuple[dict, dict, dict] | None:
+    def restore_checkpoint(self) -> tuple[dict, dict, dict] | None:
         """Load the latest checkpoint and drop metrics logged after it."""
         restored = latest_checkpoint(self.run_dir)
         if restored is None:

@@ -67,6 +67,8 @@ class TrainConfig:
     )
 
     def __post_init__(self) -> None:
+        if isinstance(self.curriculum, list):  # as read back from JSON
+            object.__setattr__(self, "curriculum", tuple(self.curriculum))
         _check_train_config(self)
 
 

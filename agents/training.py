@@ -51,6 +51,8 @@ __all__ = ["TrainResult", "train"]
 
 logger = logging.getLogger(__name__)
 
+MAX_SKIPPED = 10  # steps in a row with a non-finite gradient before a run stops
+
 
 @dataclass(frozen=True)
 class TrainResult:
@@ -168,6 +170,7 @@ class _Trainer:
         self.episode = 0
         self.chunk = 0
         self.stopped = [False] * k
+        self.skipped_in_a_row = [0] * k
         self.scores: list[dict[str, float]] = [{} for _ in range(k)]
         self.carry: torch.Tensor | None = None
         self.starts: np.ndarray | None = None
@@ -190,7 +193,7 @@ class _Trainer:
     # -- the loop --------------------------------------------------------
     def run(self) -> TrainResult:
         start_time = time.perf_counter()
-        self._restore()
+        self._resume()
         bar = _progress_bar(self.progress, self.config.steps, self.step)
         records: list[dict[str, Any]] = []
         window_start, window_trials = time.perf_counter(), 0
@@ -253,17 +256,16 @@ class _Trainer:
             self._fail(losses, "loss")
         self.optimizer.zero_grad(set_to_none=True)
         losses.sum().backward()
-        norms = self._clip_gradients()
-        if not torch.isfinite(norms).all():
-            self._fail(norms, "gradient norm")
-        frozen = (
+        skipped = self._clip_gradients()
+        hold = [a or b for a, b in zip(self.stopped, skipped, strict=True)]
+        before = (
             [p.detach().clone() for p in self.stack.parameter_groups()]
-            if any(self.stopped)
+            if any(hold)
             else None
         )
         self.optimizer.step()
-        if frozen is not None:
-            self._restore_stopped(frozen)
+        if before is not None:
+            self._restore(before, hold)
         return losses.detach(), n_trials
 
     def _fail(self, values: torch.Tensor, what: str) -> None:
@@ -281,28 +283,60 @@ class _Trainer:
             step=self.step + 1,
         )
 
-    def _clip_gradients(self) -> torch.Tensor:
-        """Clip each model's gradient norm; return the ``(model,)`` norms before clipping."""
+    def _clip_gradients(self) -> list[bool]:
+        """Clip each model's gradient norm; drop the update of models whose gradient is not finite.
+
+        A finite loss can still give an overflowing gradient when a state
+        trajectory briefly explodes; that model's update is skipped (its
+        gradient zeroed, its weights restored after the step) with a warning,
+        and the run stops after ``MAX_SKIPPED`` such steps in a row.
+        """
         params = [p for p in self.stack.parameter_groups() if p.grad is not None]
         k = len(self.stack)
+        # float64, so that large but finite gradients do not overflow the norm
         if self.stack.is_population:
-            squares = sum(p.grad.pow(2).reshape(k, -1).sum(1) for p in params)
+            squares = sum(p.grad.double().pow(2).reshape(k, -1).sum(1) for p in params)
         else:
-            squares = sum(p.grad.pow(2).sum() for p in params).reshape(1)
+            squares = sum(p.grad.double().pow(2).sum() for p in params).reshape(1)
         norms = squares.sqrt()
-        if self.config.grad_clip > 0 and torch.isfinite(norms).all():
-            scale = (self.config.grad_clip / (norms + 1e-6)).clamp(max=1.0)
-            for p in params:
-                shape = (k,) + (1,) * (p.ndim - 1) if self.stack.is_population else ()
-                p.grad.mul_(scale.reshape(shape) if shape else scale[0])
-        return norms
+        skipped = (~torch.isfinite(norms)).tolist()
+        for index, skip in enumerate(skipped):
+            self.skipped_in_a_row[index] = (
+                self.skipped_in_a_row[index] + 1 if skip else 0
+            )
+            if skip:
+                logger.warning(
+                    "step %d: non-finite gradient in %s, update skipped",
+                    self.step + 1,
+                    self.stack.configs[index].name,
+                )
+        if max(self.skipped_in_a_row) >= MAX_SKIPPED:
+            self._fail(torch.where(torch.isfinite(norms), norms, math.nan), "gradient")
 
-    def _restore_stopped(self, before: list[torch.Tensor]) -> None:
-        """Undo the optimizer step on models that have met the criterion."""
+        scale = torch.where(
+            torch.isfinite(norms),
+            (self.config.grad_clip / (norms + 1e-6)).clamp(max=1.0)
+            if self.config.grad_clip > 0
+            else torch.ones_like(norms),
+            torch.zeros_like(norms),
+        ).float()
+        for p in params:
+            shape = (k,) + (1,) * (p.ndim - 1) if self.stack.is_population else ()
+            factor = scale.reshape(shape) if shape else scale[0]
+            p.grad.copy_(
+                torch.where(factor > 0, p.grad * factor, torch.zeros_like(p.grad))
+            )
+        return skipped
+
+    def _restore(self, before: list[torch.Tensor], hold: list[bool]) -> None:
+        """Undo the optimizer step on models that have stopped or skipped this step."""
         with torch.no_grad():
             for p, old in zip(self.stack.parameter_groups(), before, strict=True):
-                for k, stopped in enumerate(self.stopped):
-                    if stopped:
+                if not self.stack.is_population:
+                    p.copy_(old)
+                    continue
+                for k, held in enumerate(hold):
+                    if held:
                         p[k].copy_(old[k])
 
     # -- data ------------------------------------------------------------
@@ -431,6 +465,7 @@ class _Trainer:
             "chunk": self.chunk,
             "starts": None if self.starts is None else self.starts.tolist(),
             "stopped": self.stopped,
+            "skipped_in_a_row": self.skipped_in_a_row,
             "scores": self.scores,
             "optimizer_groups": optimizer_groups,
             "torch_rng_state": torch.get_rng_state().tolist(),
@@ -445,8 +480,8 @@ class _Trainer:
             self.scores,
         )
 
-    def _restore(self) -> None:
-        restored = self.writer.restore()
+    def _resume(self) -> None:
+        restored = self.writer.restore_checkpoint()
         if restored is None:
             return
         weights, optimizer_tensors, state = restored
@@ -465,6 +500,7 @@ class _Trainer:
         self.episode, self.chunk = state["episode"], state["chunk"]
         self.starts = None if state["starts"] is None else np.asarray(state["starts"])
         self.stopped = list(state["stopped"])
+        self.skipped_in_a_row = list(state["skipped_in_a_row"])
         self.scores = state["scores"]
         torch.set_rng_state(torch.tensor(state["torch_rng_state"], dtype=torch.uint8))
         logger.info("resuming %s from step %d", self.writer.run_dir, self.step)
