@@ -225,10 +225,16 @@ def save_dataset(ds: xr.Dataset, path: str | Path) -> Path:
     temp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent))
     try:
         staged = temp / path.name
-        if path.suffix == ".nc":
-            ds.to_netcdf(staged, engine="h5netcdf")
-        else:
-            ds.to_zarr(staged, mode="w", zarr_format=2, consolidated=True)
+        try:
+            if path.suffix == ".nc":
+                ds.to_netcdf(staged, engine="h5netcdf")
+            else:
+                ds.to_zarr(staged, mode="w", zarr_format=2, consolidated=True)
+        except (TypeError, ValueError) as error:
+            raise AnalysisError(
+                f"cannot write the dataset to {str(path)!r} ({_first_line(error)}); "
+                "store attrs as numbers, strings or JSON text"
+            ) from None
         _replace(staged, path)
     finally:
         shutil.rmtree(temp, ignore_errors=True)
@@ -316,3 +322,8 @@ def record_command(
 
     model, task = load(run_dir, device=device)
     return save_dataset(record(model, task, trials, seed=seed, device=device), out)
+
+
+def _first_line(error: Exception) -> str:
+    text = str(error).strip()
+    return text.splitlines()[0] if text else type(error).__name__
