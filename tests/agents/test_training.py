@@ -12,6 +12,7 @@ import agents.training
 from agents import ModelConfig, NonFiniteLossError, TrainConfig, evaluate, load, train
 from agents.checkpoint import read_metrics
 from agents.errors import ConfigError
+from agents.train_config import EVAL, derived_seed
 from tests.agents.helpers import EXPLICIT, TINY_MODEL, tiny_config
 
 
@@ -71,9 +72,10 @@ def test_stopped_population_members_stay_frozen(tmp_path):
     result = train(tmp_path / "pop", config, models)
     assert all(result.stopped)
     # every model's saved weights are those of the evaluation where it stopped
+    held_out = derived_seed(config.seed, EVAL, 0)
     for model_dir, score in zip(result.model_dirs, result.scores, strict=True):
         model, task = load(model_dir)
-        assert score["accuracy"] >= 0.5
+        assert evaluate(model, task, config.eval_trials, seed=held_out) == score
 
 
 def test_fixed_training_pool(tmp_path):
