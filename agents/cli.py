@@ -179,7 +179,56 @@ def build_parser() -> argparse.ArgumentParser:
         "--device", default="cpu", help="cpu, cuda or auto (default: cpu)"
     )
     evaluate.add_argument("--json", action="store_true", help="print one JSON object")
+    _add_analysis_commands(commands)
     return parser
+
+
+def _add_analysis_commands(commands: Any) -> None:
+    """Add ``record`` and ``compare`` (bodies in :mod:`analysis`)."""
+    record = commands.add_parser(
+        "record",
+        help="record a run's unit activity on fresh trials to NetCDF or Zarr",
+        description="Run the model of RUN_DIR on N trials of its task and save "
+        "states, outputs, conditions and subregion codes (analysis.record).",
+    )
+    record.add_argument("run_dir", metavar="RUN_DIR", type=Path, help="run directory")
+    record.add_argument("--trials", type=_number(int), default=512, help="trials")
+    record.add_argument("--out", required=True, type=Path, help="output .nc or .zarr")
+    record.add_argument("--seed", type=_number(int), default=0, help="trial seed")
+    record.add_argument("--device", default="cpu", help="cpu or cuda (default: cpu)")
+
+    compare = commands.add_parser(
+        "compare",
+        help="compare model activity with a recording; several models are ranked",
+        description="Condition-average models and recording on shared labels and "
+        "bins, score them with shuffle nulls and print a table (analysis.compare).",
+    )
+    compare.add_argument("models", nargs="+", metavar="MODEL.nc", help="model datasets")
+    compare.add_argument(
+        "recording", metavar="RECORDING", help=".nc, .zarr, .nwb or pfc-1 folder"
+    )
+    compare.add_argument(
+        "--conditions",
+        required=True,
+        help="comma-separated, e.g. rule,noise_side,pitch",
+    )
+    compare.add_argument(
+        "--metric",
+        default="all",
+        help="procrustes, cca, cka, rsa, predictivity, dsa, a comma list or all",
+    )
+    compare.add_argument("--shuffles", type=_number(int), default=100, help="null size")
+    compare.add_argument("--seed", type=_number(int), default=0, help="shuffle seed")
+    compare.add_argument(
+        "--align-to", default="stim_onset", help="NWB/pfc-1: event at time 0"
+    )
+    compare.add_argument(
+        "--window",
+        type=_float_tuple,
+        default=(-500.0, 500.0),
+        help="NWB/pfc-1: ms around the event, e.g. --window=-500,500",
+    )
+    compare.add_argument("--bin-size", type=float, default=50.0, help="NWB/pfc-1: ms")
 
 
 def parse_task_params(items: Sequence[str]) -> dict[str, Any]:
@@ -340,6 +389,53 @@ def _json_safe(value: Any) -> Any:
     return value
 
 
+def _command_record(args: argparse.Namespace) -> int:
+    from analysis.errors import AnalysisError
+    from analysis.record import record_command
+
+    try:
+        out = record_command(
+            args.run_dir,
+            trials=args.trials,
+            out=args.out,
+            seed=args.seed,
+            device=args.device,
+        )
+    except AnalysisError as error:
+        print(f"alrnn record: error: {error}", file=sys.stderr)
+        return 2
+    print(f"wrote {out}")
+    return 0
+
+
+def _command_compare(args: argparse.Namespace) -> int:
+    from analysis.compare import compare_command
+    from analysis.errors import AnalysisError
+
+    options = {}
+    if not str(args.recording).endswith((".nc", ".zarr")):
+        options = {
+            "align_to": args.align_to,
+            "window": tuple(args.window),
+            "bin_size": args.bin_size,
+        }
+    try:
+        table = compare_command(
+            args.models,
+            args.recording,
+            conditions=args.conditions,
+            metric=args.metric,
+            n_shuffles=args.shuffles,
+            seed=args.seed,
+            **options,
+        )
+    except AnalysisError as error:
+        print(f"alrnn compare: error: {error}", file=sys.stderr)
+        return 2
+    print(table)
+    return 0
+
+
 def _command_tasks(args: argparse.Namespace) -> int:
     from alrnn_tasks import list_tasks
 
@@ -372,6 +468,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         "tasks": _command_tasks,
         "train": _command_train,
         "evaluate": _command_evaluate,
+        "record": _command_record,
+        "compare": _command_compare,
     }
     try:
         return command[args.command](args)
