@@ -276,3 +276,18 @@ def test_dsa_without_the_package_says_how_to_install(recovery):
     datasets, recording = recovery
     with pytest.raises(AnalysisError, match="pip install dsa-metric"):
         compare(datasets["truth"], recording, conditions=CONDITIONS, metric="dsa")
+
+
+def test_alrnn_compare_command_line(recovery, tmp_path, capsys):
+    from agents.cli import main
+    from analysis import save_dataset
+
+    datasets, recording = recovery
+    model = save_dataset(datasets["truth"], tmp_path / "truth.nc")
+    other = save_dataset(datasets["other_P"], tmp_path / "other_P.nc")
+    rec = save_dataset(recording, tmp_path / "recording.nc")
+    argv = ["compare", str(model), str(other), str(rec), "--conditions", "rule,pitch"]
+    assert main([*argv, "--metric", "rsa", "--shuffles", "3"]) == 0
+    assert "truth" in capsys.readouterr().out
+    assert main([*argv, "--metric", "cak"]) == 2
+    assert "did you mean 'cka'" in capsys.readouterr().err

@@ -152,3 +152,17 @@ def test_bad_trial_counts(model, task, n_trials, match):
 def test_model_for_another_task_is_rejected(task):
     with pytest.raises(AnalysisError, match="model takes 4 inputs"):
         record(ALRNN(ModelConfig(units=4, relu_units=1), 4, 3), task, 2, seed=0)
+
+
+def test_alrnn_record_command_line(monkeypatch, model, task, tmp_path, capsys):
+    import agents
+    from agents.cli import main
+
+    monkeypatch.setattr(agents, "load", lambda run_dir, device="cpu": (model, task))
+    out = tmp_path / "a.nc"
+    assert main(["record", "run", "--trials", "4", "--out", str(out)]) == 0
+    assert load_dataset(out).sizes["trial"] == 4
+    assert (
+        main(["record", "run", "--trials", "4", "--out", str(tmp_path / "a.h5")]) == 2
+    )
+    assert "must end in .nc" in capsys.readouterr().err
