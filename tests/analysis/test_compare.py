@@ -291,3 +291,24 @@ def test_alrnn_compare_command_line(recovery, tmp_path, capsys):
     assert "truth" in capsys.readouterr().out
     assert main([*argv, "--metric", "cak"]) == 2
     assert "did you mean 'cka'" in capsys.readouterr().err
+
+
+def test_plots_show_the_aligned_conditions(recovery):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from analysis.compare_plots import plot_projection, plot_psths
+
+    datasets, recording = recovery
+    figure = plot_psths(datasets["truth"], recording, conditions=CONDITIONS)
+    assert len(figure.axes[0].lines) == 12
+    plt.close(figure)
+    figure = plot_projection(datasets["truth"], recording, conditions=CONDITIONS)
+    assert len(figure.axes) == 2 and len(figure.axes[1].lines) == 24
+    plt.close(figure)
+    with pytest.raises(ComparisonError, match="model unit 99 does not exist"):
+        plot_psths(
+            datasets["truth"], recording, conditions=CONDITIONS, model_units=[99]
+        )
