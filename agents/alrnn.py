@@ -92,14 +92,16 @@ class _ALRNNScan(torch.autograd.Function):
     @staticmethod
     def forward(ctx, drive, A, W, lower, upper, z0, nonlinearity):
         """Run the recursion; save what the backward pass needs."""
-        Wt = W.transpose(1, 2)
+        # a contiguous W^T and bmm + add run about 1.4x faster on CPU than
+        # baddbmm on the transposed view
+        Wt = W.transpose(1, 2).contiguous()
         z = z0
         states = torch.empty_like(drive)
         for t in range(drive.shape[0]):
             phi = alrnn_phi(z, lower, upper, nonlinearity)
             # written in place into the output, to save a copy per step
-            torch.baddbmm(drive[t], phi, Wt, out=states[t])
-            z = states[t].addcmul_(A, z)
+            torch.bmm(phi, Wt, out=states[t])
+            z = states[t].add_(drive[t]).addcmul_(A, z)
         ctx.save_for_backward(A, W, lower, upper, z0, states)
         ctx.nonlinearity = nonlinearity
         return states
@@ -109,24 +111,33 @@ class _ALRNNScan(torch.autograd.Function):
         """Backpropagate through time; returns gradients of the inputs of forward."""
         A, W, lower, upper, z0, states = ctx.saved_tensors
         nonlinearity = ctx.nonlinearity
-        previous = torch.cat([z0.unsqueeze(0), states[:-1]])  # z_{t-1}, (time, ...)
-        slope = alrnn_phi_derivative(previous, lower, upper, nonlinearity)
+        grad_states = grad_states.contiguous()
+        n_steps, n_models, units = states.shape[0], W.shape[0], W.shape[-1]
+        # φ'(z_t) for t = 0 … T-2: the slope that step t+1 applies to z_t
+        slope = alrnn_phi_derivative(states[:-1], lower, upper, nonlinearity)
+        phi = alrnn_phi(states[:-1], lower, upper, nonlinearity)
+        # W's gradient is accumulated step by step: one bmm over all steps
+        # would first need a (model, time, ...) copy of the (time, model, ...)
+        # tensors, and one path for any number of models keeps a population's
+        # gradients identical to its single models'.
+        grad_W = W.new_zeros(W.shape)
 
         # g_t = dL/dz_t = G_t + A ⊙ g_{t+1} + (g_{t+1} W) ⊙ φ'(z_t)
         grad_drive = torch.empty_like(states)
         g = grad_states[-1]
         grad_drive[-1] = g
-        for t in range(states.shape[0] - 2, -1, -1):
+        for t in range(n_steps - 2, -1, -1):
+            grad_W.baddbmm_(g.transpose(1, 2), phi[t])
             torch.addcmul(grad_states[t], A, g, out=grad_drive[t])
-            g = grad_drive[t].addcmul_(torch.bmm(g, W), slope[t + 1])
-        grad_z0 = torch.addcmul(A * g, torch.bmm(g, W), slope[0])
+            g = grad_drive[t].addcmul_(torch.bmm(g, W), slope[t])
+        phi0 = alrnn_phi(z0, lower, upper, nonlinearity)
+        slope0 = alrnn_phi_derivative(z0, lower, upper, nonlinearity)
+        grad_z0 = torch.addcmul(A * g, torch.bmm(g, W), slope0)
 
-        n_models, units = W.shape[0], W.shape[-1]
-        grad_A = (grad_drive * previous).sum((0, 2)).view(n_models, 1, units)
-        phi = alrnn_phi(previous, lower, upper, nonlinearity)
-        flat_grad = grad_drive.transpose(0, 1).reshape(n_models, -1, units)
-        flat_phi = phi.transpose(0, 1).reshape(n_models, -1, units)
-        grad_W = torch.bmm(flat_grad.transpose(1, 2), flat_phi)
+        # z_{t-1} for t = 0 is z0; the rest are the states shifted by one
+        grad_A = (grad_drive[1:] * states[:-1]).sum((0, 2)) + (g * z0).sum(1)
+        grad_A = grad_A.view(n_models, 1, units)
+        grad_W.baddbmm_(g.transpose(1, 2), phi0)
         return grad_drive, grad_A, grad_W, None, None, grad_z0, None
 
 
@@ -198,11 +209,12 @@ def alrnn_run_stacked(
     states : torch.Tensor
         ``(model, trial, time, unit)``.
     """
-    n_models, n_trials, n_steps, n_inputs = inputs.shape
-    flat = inputs.reshape(n_models, n_trials * n_steps, n_inputs)
-    drive = torch.baddbmm(params["h"].unsqueeze(1), flat, params["C"].transpose(1, 2))
-    # time-major, so that each step reads one contiguous (model, trial, unit) slab
-    drive = drive.view(n_models, n_trials, n_steps, -1).permute(2, 0, 1, 3).contiguous()
+    # time-major throughout, so that each step reads one contiguous (model,
+    # trial, unit) slab; only the small input and output tensors are permuted
+    inputs_tm = inputs.permute(2, 0, 1, 3)  # (time, model, trial, input)
+    drive = torch.matmul(inputs_tm, params["C"].transpose(1, 2)) + params[
+        "h"
+    ].unsqueeze(1)
     states = alrnn_scan(
         drive,
         params["A"].unsqueeze(1),
@@ -212,12 +224,11 @@ def alrnn_run_stacked(
         nonlinearity,
         z0,
     )
-    states = states.permute(1, 2, 0, 3)  # (model, trial, time, unit)
-    flat_states = states.reshape(n_models, n_trials * n_steps, -1)
-    outputs = torch.baddbmm(
-        params["b"].unsqueeze(1), flat_states, params["B"].transpose(1, 2)
+    outputs = torch.matmul(states, params["B"].transpose(1, 2)) + params["b"].unsqueeze(
+        1
     )
-    return outputs.view(n_models, n_trials, n_steps, -1), states
+    # (model, trial, time, ...) views of the time-major results
+    return outputs.permute(1, 2, 0, 3), states.permute(1, 2, 0, 3)
 
 
 def alrnn_init(
