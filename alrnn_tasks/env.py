@@ -28,7 +28,7 @@ from alrnn_tasks.random import child_seed, fresh_seed
 from alrnn_tasks.registry import get_task
 from alrnn_tasks.task import Task, check_count, check_seed
 
-__all__ = ["TaskEnv", "draw_chunk", "make_spaces"]
+__all__ = ["TaskEnv", "draw_chunk", "make_spaces", "resolve_task"]
 
 # neurogym's step() replaces this marker with self.ob[t_ind] after advancing t
 _OBSERVE_NOW = OBNOW
@@ -90,6 +90,35 @@ def draw_chunk(task: Task, seed: int, index: int, n_trials: int) -> TrialBatch:
     return task.batch(n_trials, seed=chunk_seed)
 
 
+def resolve_task(
+    owner: str, task_id: str | None, task: Task | None, params: dict[str, Any]
+) -> Task:
+    """Return ``task``, or build it from ``task_id`` and ``params``.
+
+    Parameters
+    ----------
+    owner
+        Name of the environment class, for the message.
+    task_id, task, params
+        Either a registered id with its parameters, or a task object alone.
+
+    Returns
+    -------
+    Task
+        The task the environment steps through.
+    """
+    if task is None:
+        if task_id is None:
+            raise TaskParameterError(f"{owner} needs a task_id or a task, got neither")
+        return get_task(task_id, **params)
+    if params or task_id is not None:
+        raise TaskParameterError(
+            f"{owner} got a task object and also task_id/parameters "
+            f"{sorted(params)}; pass parameters to get_task and only the task here"
+        )
+    return task
+
+
 class TaskEnv(TrialEnv):
     """One environment stepping through the trials of a task.
 
@@ -127,16 +156,7 @@ class TaskEnv(TrialEnv):
         chunk_trials: int = 64,
         **params: Any,
     ) -> None:
-        if task is None:
-            if task_id is None:
-                raise TaskParameterError(
-                    "TaskEnv needs a task_id or a task, got neither"
-                )
-            task = get_task(task_id, **params)
-        elif params:
-            raise TaskParameterError(
-                f"pass task parameters to get_task, not to TaskEnv with a task: {sorted(params)}"
-            )
+        task = resolve_task("TaskEnv", task_id, task, params)
         super().__init__(dt=task.dt)
         self.task = task
         self.chunk_trials = check_count("chunk_trials", chunk_trials)

@@ -18,10 +18,9 @@ import numpy as np
 from gymnasium.vector.utils import batch_space
 
 from alrnn_tasks.batch import PADDING_PERIOD
-from alrnn_tasks.env import draw_chunk, make_spaces
+from alrnn_tasks.env import draw_chunk, make_spaces, resolve_task
 from alrnn_tasks.errors import TaskParameterError
 from alrnn_tasks.random import fresh_seed
-from alrnn_tasks.registry import get_task
 from alrnn_tasks.task import Task, check_count, check_seed
 
 __all__ = ["TaskVectorEnv"]
@@ -66,12 +65,7 @@ class TaskVectorEnv(gym.vector.VectorEnv):
         chunk_trials: int = 64,
         **params: Any,
     ) -> None:
-        if task is None:
-            if task_id is None:
-                raise TaskParameterError(
-                    "TaskVectorEnv needs a task_id or a task, got neither"
-                )
-            task = get_task(task_id, **params)
+        task = resolve_task("TaskVectorEnv", task_id, task, params)
         self.task = task
         self.num_envs = check_count("num_envs", num_envs)
         self.chunk_trials = check_count("chunk_trials", chunk_trials)

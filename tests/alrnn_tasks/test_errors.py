@@ -102,6 +102,11 @@ CASES = [
     ),
     (lambda: TaskEnv(), TaskParameterError, "needs a task_id or a task"),
     (lambda: TaskEnv(SS, chunk_trials=0), TaskParameterError, "chunk_trials must be"),
+    (
+        lambda: TaskEnv(task=get_task(SS), rule_cue="explicit"),
+        TaskParameterError,
+        "pass parameters to get_task",
+    ),
     (lambda: TaskVectorEnv(SS, num_envs=0), TaskParameterError, "num_envs must be"),
     (
         lambda: TaskVectorEnv(SS, num_envs=2).step([0, 0]),
