@@ -422,11 +422,17 @@ class StimulusSelection(Task):
             self.draw_duration(streams, name, t, n_trials)
             for name, t in self.timing.items()
         ]
-        period, starts, _ = layout_periods(durations)
+        period, starts, lengths = layout_periods(durations)
         conditions["stim_onset"] = starts[:, 1] * self.dt
         conditions["response_onset"] = starts[:, 2] * self.dt
 
-        inputs = self._inputs(conditions, period, streams)
+        clean = self.encode_inputs(
+            conditions,
+            np.arange(period.shape[1]) * self.dt,
+            period_starts=starts * self.dt,
+            trial_end=lengths * self.dt,
+        )
+        inputs = self._add_input_noise(torch.from_numpy(clean), period, streams)
         response = self.period_names.index("response")
         targets = np.where(
             period == response, conditions["correct_action"][:, None], HOLD
@@ -505,24 +511,95 @@ class StimulusSelection(Task):
             return np.where(first_option, LEFT, HOLD)
         return np.where(first_option, HOLD, RIGHT)
 
-    def _inputs(
-        self, conditions: dict[str, np.ndarray], period: np.ndarray, streams: Streams
-    ) -> torch.Tensor:
-        n_trials, n_steps = period.shape
+    def encode_inputs(
+        self,
+        conditions: dict[str, np.ndarray],
+        times: np.ndarray,
+        *,
+        period_starts: np.ndarray | None = None,
+        trial_end: np.ndarray | None = None,
+    ) -> np.ndarray:
+        """Noise-free inputs of trials with given conditions, at given times.
+
+        The generator builds every batch's inputs with this method (then adds
+        noise), so inputs rebuilt here from a recorded trial's conditions and
+        event times are the task's own inputs for that trial.
+
+        Parameters
+        ----------
+        conditions
+            ``(trial,)`` arrays: ``noise_side`` (``"left"``/``"right"``/
+            ``"none"``), ``pitch`` (``"high"``/``"low"``/``"none"``),
+            ``stim_onset`` and ``response_onset`` (ms from trial start);
+            ``rule`` when ``rule_cue="explicit"``; ``go`` with feedback.
+        times
+            ``(time,)`` or ``(trial, time)`` ms from each trial's start at
+            which to encode (the start of each time bin).
+        period_starts
+            ``(trial, period)`` ms at which each period starts; by default
+            ``(0, stim_onset, response_onset)`` (required with feedback).
+        trial_end
+            ``(trial,)`` ms at which each trial ends; times at or after it,
+            and times before 0, are outside the trial (all channels 0).
+            Default: no end.
+
+        Returns
+        -------
+        numpy.ndarray
+            ``(trial, time, input)`` float32 inputs, channels as
+            :attr:`input_names`.
+
+        Examples
+        --------
+        >>> task = StimulusSelection()
+        >>> c = {"noise_side": np.array(["left"]), "pitch": np.array(["none"]),
+        ...      "stim_onset": np.array([40.0]), "response_onset": np.array([80.0])}
+        >>> task.encode_inputs(c, np.arange(5) * 20.0)[0, :, :3].tolist()
+        [[1.0, 0.0, 0.0], [1.0, 0.0, 0.0], [1.0, 1.0, 0.0], [1.0, 1.0, 0.0], [0.0, 0.0, 0.0]]
+        """
+        _check_encoder_conditions(self, conditions, period_starts)
+        n_trials = len(conditions["noise_side"])
+        if period_starts is None:
+            period_starts = np.stack(
+                [
+                    np.zeros(n_trials),
+                    np.asarray(conditions["stim_onset"], dtype=float),
+                    np.asarray(conditions["response_onset"], dtype=float),
+                ],
+                axis=1,
+            )
+        times = np.asarray(times, dtype=float)
+        if times.ndim == 1:
+            times = np.broadcast_to(times, (n_trials, times.size))
+
+        # A time's period is the number of later period starts at or before it
+        # (zero-length periods are skipped), as in `layout_periods`.
+        period = (times[:, :, None] >= period_starts[:, None, 1:]).sum(-1)
+        outside = times < 0
+        if trial_end is not None:
+            outside |= times >= np.asarray(trial_end, dtype=float)[:, None]
+        templates = self._templates(conditions)  # (trial, period + 1, input)
+        rows = np.where(outside, templates.shape[1] - 1, period)
+        return templates[np.arange(n_trials)[:, None], rows]
+
+    def _templates(self, conditions: dict[str, np.ndarray]) -> np.ndarray:
+        """Return the noise-free input of each period, ``(trial, period + 1, input)``.
+
+        The last row is all zeros, for times outside the trial.
+        """
         names = self.input_names
         channel = {name: i for i, name in enumerate(names)}
-        hold, stimulus = (
-            self.period_names.index("hold"),
-            self.period_names.index("stimulus"),
-        )
-
-        # Noise-free input of each period of each trial, plus a zero row that
-        # padding (period -1) picks: (trial, period + 1, input)
+        hold = self.period_names.index("hold")
+        stimulus = self.period_names.index("stimulus")
+        n_trials = len(conditions["noise_side"])
         templates = np.zeros(
             (n_trials, len(self.period_names) + 1, len(names)), np.float32
         )
         templates[:, [hold, stimulus], channel["fixation"]] = 1.0
-        side, pitch = conditions["noise_side"], conditions["pitch"]
+        side, pitch = (
+            np.asarray(conditions["noise_side"]),
+            np.asarray(conditions["pitch"]),
+        )
         sounds = {
             "noise_left": side == "left",
             "noise_right": side == "right",
@@ -532,7 +609,7 @@ class StimulusSelection(Task):
         for name, present in sounds.items():
             templates[:, stimulus, channel[name]] = present
         if "rule_lb" in channel:
-            is_lb = conditions["rule"] == LOCALIZATION
+            is_lb = np.asarray(conditions["rule"]) == LOCALIZATION
             templates[:, :-1, channel["rule_lb"]] = is_lb[:, None]
             templates[:, :-1, channel["rule_pb"]] = ~is_lb[:, None]
         if "reward" in channel:
@@ -540,18 +617,16 @@ class StimulusSelection(Task):
             templates[:, feedback, channel["reward"]] = self._rewarded_if_correct(
                 conditions
             )
+        return templates
 
-        # row of `templates` for every step: (trial, time), padding -> last row
-        n_rows = templates.shape[1]
-        rows = np.arange(n_trials)[:, None] * n_rows + np.where(
-            period >= 0, period, n_rows - 1
-        )
-        flat = torch.from_numpy(templates).view(-1, len(names))
-        inputs = flat.index_select(0, torch.from_numpy(rows).view(-1))
-        inputs = inputs.view(n_trials, n_steps, len(names))
+    def _add_input_noise(
+        self, inputs: torch.Tensor, period: np.ndarray, streams: Streams
+    ) -> torch.Tensor:
+        """Add N(0, sigma²) noise inside trials to ``(trial, time, input)``; clip."""
+        n_trials, n_steps, n_inputs = inputs.shape
         sigma = float(self.params.sigma)
         if sigma > 0:
-            noise = self.input_noise(streams, n_trials, n_steps, len(names))
+            noise = self.input_noise(streams, n_trials, n_steps, n_inputs)
             in_trial = torch.from_numpy(period >= 0).unsqueeze(-1)
             inputs.addcmul_(noise, in_trial, value=sigma)
         limit = self.input_limit
@@ -738,6 +813,49 @@ class StimulusSelection(Task):
         observation = observation.copy()
         observation[:, -1] += delta
         return observation
+
+
+def _check_encoder_conditions(
+    task: StimulusSelection,
+    conditions: dict[str, np.ndarray],
+    period_starts: np.ndarray | None,
+) -> None:
+    """Raise a one-line error for conditions :meth:`encode_inputs` cannot encode."""
+    needed = ["noise_side", "pitch"]
+    if period_starts is None:
+        needed += ["stim_onset", "response_onset"]
+    if task.params.rule_cue == "explicit":
+        needed.append("rule")
+    if task.params.feedback:
+        needed.append("go")
+        if period_starts is None:
+            raise TaskParameterError(
+                f"{task.task_id}: with feedback=True, encode_inputs needs period_starts "
+                "(ms of hold, stimulus, response and feedback onsets per trial)"
+            )
+    missing = [name for name in needed if name not in conditions]
+    if missing:
+        raise TaskParameterError(
+            f"{task.task_id}: encode_inputs needs conditions {needed}, missing "
+            f"{missing}; add them to the trial table"
+        )
+    for name, known in (("noise_side", SIDES), ("pitch", PITCHES)):
+        unknown = sorted(set(np.asarray(conditions[name]).tolist()) - set(known))
+        if unknown:
+            raise TaskParameterError(
+                f"{task.task_id}: unknown {name} values {unknown[:5]}; expected "
+                f"{known.tolist()}"
+            )
+    if period_starts is None:
+        onset = np.asarray(conditions["stim_onset"], dtype=float)
+        response = np.asarray(conditions["response_onset"], dtype=float)
+        bad = np.flatnonzero(~(np.isfinite(onset) & (onset >= 0) & (response >= onset)))
+        if bad.size:
+            raise TaskParameterError(
+                f"{task.task_id}: events misaligned in {bad.size} trials (first "
+                f"{bad[0]}: stim_onset {onset[bad[0]]}, response_onset "
+                f"{response[bad[0]]} ms); need 0 <= stim_onset <= response_onset"
+            )
 
 
 def _check_choice(
