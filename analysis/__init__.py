@@ -3,7 +3,19 @@
 May import both :mod:`alrnn_tasks` and :mod:`agents`.
 """
 
+from analysis.codes import (
+    bits_to_codes,
+    code_strings,
+    codes_to_bits,
+    occupancy,
+    regions_by_group,
+    shared_regions,
+    subregion_codes,
+    transition_counts,
+)
 from analysis.compare import ComparisonOptions, compare, format_table, rank_models
+from analysis.fixed_points import fixed_points
+from analysis.pieces import PiecewiseLinearMap, linear_pieces, piecewise_map
 from analysis.record import load_dataset, record, save_dataset
 from analysis.recordings import from_netcdf, from_spike_times, load_recording
 from analysis.recordings_nwb import from_nwb
@@ -11,16 +23,28 @@ from analysis.recordings_pfc1 import load_pfc1_session, read_klustakwik
 
 __all__: list[str] = [
     "ComparisonOptions",
+    "PiecewiseLinearMap",
+    "bits_to_codes",
+    "code_strings",
+    "codes_to_bits",
     "compare",
+    "fixed_points",
     "format_table",
     "from_netcdf",
     "from_nwb",
     "from_spike_times",
+    "linear_pieces",
     "load_dataset",
     "load_pfc1_session",
     "load_recording",
+    "occupancy",
+    "piecewise_map",
     "rank_models",
     "read_klustakwik",
     "record",
+    "regions_by_group",
     "save_dataset",
+    "shared_regions",
+    "subregion_codes",
+    "transition_counts",
 ]
