@@ -12,6 +12,7 @@ from agents.alrnn import ALRNN
 from agents.baselines import CTRNN, GatedRNN, VanillaRNN
 from agents.errors import AgentsError, CheckpointError, ConfigError, NonFiniteLossError
 from agents.evaluation import evaluate
+from agents.model_zoo import list_pretrained, pretrained
 from agents.models import ModelConfig, RecurrentModel, build_model
 from agents.population import Population
 from agents.runs import load, load_population
@@ -34,7 +35,9 @@ __all__ = [
     "VanillaRNN",
     "build_model",
     "evaluate",
+    "list_pretrained",
     "load",
     "load_population",
+    "pretrained",
     "train",
 ]
