@@ -24,6 +24,7 @@ from typing import Any, NoReturn
 
 from agents.errors import AgentsError, ConfigError, NonFiniteLossError
 from agents.models import ModelConfig
+from agents.pretrained_cli import add_pretrained_parser, command_pretrained
 from agents.sweep_cli import add_sweep_parser, command_sweep
 from agents.train_config import TrainConfig
 from alrnn_tasks.errors import AlrnnTasksError
@@ -182,6 +183,7 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--json", action="store_true", help="print one JSON object")
     _add_analysis_commands(commands)
     add_sweep_parser(commands)
+    add_pretrained_parser(commands)
     return parser
 
 
@@ -473,6 +475,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "record": _command_record,
         "compare": _command_compare,
         "sweep": command_sweep,
+        "pretrained": command_pretrained,
     }
     try:
         return command[args.command](args)
