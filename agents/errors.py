@@ -13,6 +13,7 @@ __all__ = [
     "AgentsError",
     "CheckpointError",
     "ConfigError",
+    "FitDataError",
     "NonFiniteLossError",
 ]
 
@@ -23,6 +24,10 @@ class AgentsError(ValueError):
 
 class ConfigError(AgentsError):
     """A model, population or training setting has a value that cannot be used."""
+
+
+class FitDataError(AgentsError):
+    """A recording cannot be fitted: no units, NaN activity, unknown conditions, misaligned events."""
 
 
 class CheckpointError(AgentsError):
