@@ -10,8 +10,16 @@ from __future__ import annotations
 
 from agents.alrnn import ALRNN
 from agents.baselines import CTRNN, GatedRNN, VanillaRNN
-from agents.errors import AgentsError, CheckpointError, ConfigError, NonFiniteLossError
+from agents.errors import (
+    AgentsError,
+    CheckpointError,
+    ConfigError,
+    FitDataError,
+    NonFiniteLossError,
+)
 from agents.evaluation import evaluate
+from agents.fit_config import FitConfig
+from agents.fitting import FitResult, fit
 from agents.model_zoo import list_pretrained, pretrained
 from agents.models import ModelConfig, RecurrentModel, build_model
 from agents.population import Population
@@ -25,6 +33,9 @@ __all__ = [
     "AgentsError",
     "CheckpointError",
     "ConfigError",
+    "FitConfig",
+    "FitDataError",
+    "FitResult",
     "GatedRNN",
     "ModelConfig",
     "NonFiniteLossError",
@@ -35,6 +46,7 @@ __all__ = [
     "VanillaRNN",
     "build_model",
     "evaluate",
+    "fit",
     "list_pretrained",
     "load",
     "load_population",

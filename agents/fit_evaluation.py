@@ -41,7 +41,7 @@ RIDGE = 1e-2  # ridge penalty (relative to bins) of the co-smoothing latent deco
 
 
 def evaluate_fitter(fitter: Any) -> list[dict[str, Any]]:
-    """Evaluate the best models of a finished :class:`agents.fit._Fitter`."""
+    """Evaluate the best models of a finished :class:`agents.fitting._Fitter`."""
     module = FitModule(
         fitter.configs,
         fitter.task.n_inputs,
@@ -72,7 +72,7 @@ def evaluate_fit(
     dict
         Metrics per model name.
     """
-    from agents.fit import _Fitter  # the fitter rebuilds data exactly as fitted
+    from agents.fitting import _Fitter  # the fitter rebuilds data exactly as fitted
 
     run_dir = Path(run_dir)
     description = read_run_config(run_dir)
