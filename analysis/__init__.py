@@ -14,6 +14,7 @@ from analysis.codes import (
     transition_counts,
 )
 from analysis.compare import ComparisonOptions, compare, format_table, rank_models
+from analysis.cycles import cycles
 from analysis.fixed_points import fixed_points
 from analysis.pieces import PiecewiseLinearMap, linear_pieces, piecewise_map
 from analysis.record import load_dataset, record, save_dataset
@@ -28,6 +29,7 @@ __all__: list[str] = [
     "code_strings",
     "codes_to_bits",
     "compare",
+    "cycles",
     "fixed_points",
     "format_table",
     "from_netcdf",
