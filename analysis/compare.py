@@ -73,13 +73,13 @@ import xarray as xr
 
 from analysis.compare_align import AlignedActivity, align
 from analysis.compare_metrics import (
-    cca_similarity,
     dsa_available,
     dsa_distance,
-    linear_cka,
-    procrustes_distance,
-    ridge_predictivity,
-    rsa_correlation,
+    prepare_cca,
+    prepare_cka,
+    prepare_predictivity,
+    prepare_procrustes,
+    prepare_rsa,
 )
 from analysis.errors import ComparisonError
 
@@ -115,30 +115,37 @@ class ComparisonOptions:
     rdm_distance: str = "correlation"  # scipy pdist metric of the RDMs
 
 
-def _metric_functions(
-    options: ComparisonOptions,
-) -> dict[str, Callable[[np.ndarray, np.ndarray], float]]:
-    """Return metric name -> function of (condition, bin, unit) arrays X, Y."""
+def _scorers(
+    names: list[str], X: np.ndarray, Y: np.ndarray, options: ComparisonOptions
+) -> dict[str, Callable[[np.ndarray | None], float]]:
+    """Return metric name -> score as a function of a condition permutation of Y.
 
-    def flat(array: np.ndarray) -> np.ndarray:
-        return array.reshape(-1, array.shape[-1])
-
-    def predictivity(X: np.ndarray, Y: np.ndarray) -> float:
-        groups = np.repeat(np.arange(X.shape[0]), X.shape[1])
-        return ridge_predictivity(
-            flat(X), flat(Y), groups, folds=options.folds, alphas=options.alphas
-        )
-
-    return {
-        "procrustes": lambda X, Y: procrustes_distance(flat(X), flat(Y)),
-        "cca": lambda X, Y: cca_similarity(flat(X), flat(Y), dims=options.cca_dims),
-        "cka": lambda X, Y: linear_cka(flat(X), flat(Y)),
-        "rsa": lambda X, Y: rsa_correlation(
-            flat(X), flat(Y), distance=options.rdm_distance
+    ``X``, ``Y`` are ``(condition, bin, unit)``; most metrics work on the
+    flattened (condition × bin, unit) matrices, where a condition permutation
+    is a row order.
+    """
+    n_conditions, n_bins = X.shape[:2]
+    X_flat, Y_flat = X.reshape(-1, X.shape[-1]), Y.reshape(-1, Y.shape[-1])
+    groups = np.repeat(np.arange(n_conditions), n_bins)
+    prepare = {
+        "procrustes": lambda: prepare_procrustes(X_flat, Y_flat),
+        "cca": lambda: prepare_cca(X_flat, Y_flat, dims=options.cca_dims),
+        "cka": lambda: prepare_cka(X_flat, Y_flat),
+        "rsa": lambda: prepare_rsa(X_flat, Y_flat, distance=options.rdm_distance),
+        "predictivity": lambda: prepare_predictivity(
+            X_flat, Y_flat, groups, folds=options.folds, alphas=options.alphas
         ),
-        "predictivity": predictivity,
-        "dsa": dsa_distance,
     }
+    scorers: dict[str, Callable[[np.ndarray | None], float]] = {}
+    for name in names:
+        if name == "dsa":
+            scorers[name] = lambda p: dsa_distance(X, Y if p is None else Y[p])
+            continue
+        flat_score = prepare[name]()
+        scorers[name] = lambda p, f=flat_score: f(
+            None if p is None else (p[:, None] * n_bins + np.arange(n_bins)).ravel()
+        )
+    return scorers
 
 
 def _metric_names(metric: str | Sequence[str]) -> list[str]:
@@ -216,14 +223,15 @@ def compare(
     ):
         raise ComparisonError(f"n_shuffles must be an integer >= 0, got {n_shuffles!r}")
     aligned = align(model_ds, recording_ds, conditions)
-    functions = _metric_functions(options or ComparisonOptions())
+    scorers = _scorers(
+        names, aligned.model, aligned.recording, options or ComparisonOptions()
+    )
 
     rng = np.random.default_rng(seed)
     permutations = [rng.permutation(aligned.n_conditions) for _ in range(n_shuffles)]
-    X, Y = aligned.model, aligned.recording
-    scores = np.array([functions[name](X, Y) for name in names])
+    scores = np.array([scorers[name](None) for name in names])
     null = np.array(
-        [[functions[name](X, Y[p]) for p in permutations] for name in names]
+        [[scorers[name](p) for p in permutations] for name in names]
     ).reshape(len(names), n_shuffles)
     return _result(names, scores, null, aligned, seed)
 

@@ -8,19 +8,29 @@ for how they are used and for the references.
 from __future__ import annotations
 
 import importlib.util
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
-from scipy.spatial.distance import pdist
+from scipy.spatial.distance import pdist, squareform
 from scipy.stats import rankdata
 
 from analysis.errors import ComparisonError
 
+# a prepared metric: score of X against Y with its rows in the given order
+# (None: as given); shuffle nulls call it once per permutation
+Scorer = Callable[[np.ndarray | None], float]
+
 __all__ = [
+    "Scorer",
     "cca_similarity",
     "dsa_available",
     "dsa_distance",
     "linear_cka",
+    "prepare_cca",
+    "prepare_cka",
+    "prepare_predictivity",
+    "prepare_procrustes",
+    "prepare_rsa",
     "procrustes_distance",
     "rdm",
     "ridge_predictivity",
@@ -64,17 +74,28 @@ def procrustes_distance(X: np.ndarray, Y: np.ndarray, kind: str = "angular") -> 
     float
         0 for matrices equal up to rotation, translation and scale.
     """
+    if kind not in ("angular", "euclidean"):
+        raise ComparisonError(f"kind must be 'angular' or 'euclidean', got {kind!r}")
+    cosine = prepare_procrustes(X, Y)(None)
+    if kind == "euclidean":
+        return float(np.sqrt(2.0 - 2.0 * np.cos(cosine)))
+    return cosine
+
+
+def prepare_procrustes(X: np.ndarray, Y: np.ndarray) -> Scorer:
+    """Return the angular Procrustes distance as a function of a row order of Y."""
     X, Y = _pair(X, Y)
     norm_x, norm_y = np.linalg.norm(X), np.linalg.norm(Y)
     if norm_x == 0 or norm_y == 0:
         raise ComparisonError("activity is constant over samples; nothing to align")
-    cosine = np.linalg.svd((X / norm_x).T @ (Y / norm_y), compute_uv=False).sum()
-    cosine = float(np.clip(cosine, 0.0, 1.0))
-    if kind == "angular":
-        return float(np.arccos(cosine))
-    if kind == "euclidean":
-        return float(np.sqrt(2.0 - 2.0 * cosine))
-    raise ComparisonError(f"kind must be 'angular' or 'euclidean', got {kind!r}")
+    X, Y = X / norm_x, Y / norm_y
+
+    def score(order: np.ndarray | None) -> float:
+        Yo = Y if order is None else Y[order]
+        cosine = np.linalg.svd(X.T @ Yo, compute_uv=False).sum()
+        return float(np.arccos(np.clip(cosine, 0.0, 1.0)))
+
+    return score
 
 
 def cca_similarity(X: np.ndarray, Y: np.ndarray, dims: int = 10) -> float:
@@ -95,6 +116,11 @@ def cca_similarity(X: np.ndarray, Y: np.ndarray, dims: int = 10) -> float:
     float
         In [0, 1]; 1 when the leading subspaces coincide.
     """
+    return prepare_cca(X, Y, dims)(None)
+
+
+def prepare_cca(X: np.ndarray, Y: np.ndarray, dims: int = 10) -> Scorer:
+    """Return :func:`cca_similarity` as a function of a row order of Y."""
     X, Y = _pair(X, Y)
     bases = []
     for matrix in (X, Y):
@@ -104,8 +130,15 @@ def cca_similarity(X: np.ndarray, Y: np.ndarray, dims: int = 10) -> float:
     k = min(dims, bases[0].shape[1], bases[1].shape[1])
     if k < 1:
         raise ComparisonError("activity is constant over samples; CCA is undefined")
-    correlations = np.linalg.svd(bases[0][:, :k].T @ bases[1][:, :k], compute_uv=False)
-    return float(np.clip(correlations, 0.0, 1.0).mean())
+    # a row order of Y reorders the rows of its orthonormal basis too
+    U_x, U_y = bases[0][:, :k], bases[1][:, :k]
+
+    def score(order: np.ndarray | None) -> float:
+        U = U_y if order is None else U_y[order]
+        correlations = np.linalg.svd(U_x.T @ U, compute_uv=False)
+        return float(np.clip(correlations, 0.0, 1.0).mean())
+
+    return score
 
 
 def linear_cka(X: np.ndarray, Y: np.ndarray) -> float:
@@ -123,11 +156,21 @@ def linear_cka(X: np.ndarray, Y: np.ndarray) -> float:
     float
         In [0, 1]; invariant to rotations and isotropic scaling.
     """
+    return prepare_cka(X, Y)(None)
+
+
+def prepare_cka(X: np.ndarray, Y: np.ndarray) -> Scorer:
+    """Return :func:`linear_cka` as a function of a row order of Y."""
     X, Y = _pair(X, Y)
     denominator = np.linalg.norm(X.T @ X) * np.linalg.norm(Y.T @ Y)
     if denominator == 0:
         raise ComparisonError("activity is constant over samples; CKA is undefined")
-    return float(np.linalg.norm(Y.T @ X) ** 2 / denominator)
+
+    def score(order: np.ndarray | None) -> float:
+        Yo = Y if order is None else Y[order]
+        return float(np.linalg.norm(Yo.T @ X) ** 2 / denominator)
+
+    return score
 
 
 def rdm(X: np.ndarray, distance: str = "correlation") -> np.ndarray:
@@ -172,10 +215,27 @@ def rsa_correlation(
     float
         In [-1, 1].
     """
+    return prepare_rsa(X, Y, distance)(None)
+
+
+def prepare_rsa(X: np.ndarray, Y: np.ndarray, distance: str = "correlation") -> Scorer:
+    """Return :func:`rsa_correlation` as a function of a row order of Y.
+
+    Reordering Y's rows reorders its RDM, and ranks of a reordered vector are
+    the reordered ranks, so both RDMs are ranked once.
+    """
     _pair(X, Y)
     ranks_x = rankdata(rdm(X, distance))
-    ranks_y = rankdata(rdm(Y, distance))
-    return float(np.corrcoef(ranks_x, ranks_y)[0, 1])
+    ranks_x = (ranks_x - ranks_x.mean()) / np.linalg.norm(ranks_x - ranks_x.mean())
+    ranks_y = squareform(rankdata(rdm(Y, distance)))
+    rows, cols = np.triu_indices(X.shape[0], k=1)
+
+    def score(order: np.ndarray | None) -> float:
+        y = ranks_y[rows, cols] if order is None else ranks_y[order[rows], order[cols]]
+        y = y - y.mean()
+        return float(ranks_x @ y / np.linalg.norm(y))
+
+    return score
 
 
 def ridge_predictivity(
@@ -213,6 +273,21 @@ def ridge_predictivity(
         Mean over recorded units (with variance) of 1 - SS_res / SS_tot,
         pooling the held-out predictions of all folds.
     """
+    return prepare_predictivity(X, Y, groups, folds=folds, alphas=alphas)(None)
+
+
+def prepare_predictivity(
+    X: np.ndarray,
+    Y: np.ndarray,
+    groups: np.ndarray,
+    *,
+    folds: int = 5,
+    alphas: Sequence[float] = (1e-6, 1e-5, 1e-4, 1e-3, 1e-2, 1e-1, 1.0),
+) -> Scorer:
+    """Return :func:`ridge_predictivity` as a function of a row order of Y.
+
+    X's folds and their SVDs do not depend on Y, so they are computed once.
+    """
     X, Y = _pair(X, Y)
     unique = np.unique(groups)
     k = min(folds, unique.size)
@@ -221,35 +296,51 @@ def ridge_predictivity(
             f"predictivity needs >= 2 conditions to cross-validate, got {unique.size}"
         )
     fold_of_row = np.searchsorted(unique, groups) % k
-    predicted = np.empty_like(Y)
-    for fold in range(k):
-        test = fold_of_row == fold
-        predicted[test] = _ridge_fold(X[~test], Y[~test], X[test], alphas)
-    total = ((Y - Y.mean(0)) ** 2).sum(0)
-    varying = total > 0
-    r2 = 1.0 - ((Y - predicted) ** 2).sum(0)[varying] / total[varying]
-    return float(r2.mean()) if r2.size else float("nan")
+    fits = [_ridge_basis(X, fold_of_row == fold) for fold in range(k)]
+    alphas = np.asarray(alphas, dtype=float)
+
+    def score(order: np.ndarray | None) -> float:
+        Yo = Y if order is None else Y[order]
+        predicted = np.empty_like(Yo)
+        for test, U, s, test_projection in fits:
+            predicted[test] = _ridge_predict(Yo[~test], U, s, test_projection, alphas)
+        total = ((Yo - Yo.mean(0)) ** 2).sum(0)
+        varying = total > 0
+        r2 = 1.0 - ((Yo - predicted) ** 2).sum(0)[varying] / total[varying]
+        return float(r2.mean()) if r2.size else float("nan")
+
+    return score
 
 
-def _ridge_fold(
-    X: np.ndarray, Y: np.ndarray, X_test: np.ndarray, alphas: Sequence[float]
+def _ridge_basis(X: np.ndarray, test: np.ndarray) -> tuple:
+    """Return the fold's test rows, SVD of the standardised training X, test X in it."""
+    train = X[~test]
+    mean, scale = train.mean(0), train.std(0)
+    scale[scale == 0] = 1.0
+    U, s, Vt = np.linalg.svd((train - mean) / scale, full_matrices=False)
+    return test, U, s, ((X[test] - mean) / scale) @ Vt.T
+
+
+def _ridge_predict(
+    Y: np.ndarray,
+    U: np.ndarray,
+    s: np.ndarray,
+    test_projection: np.ndarray,
+    alphas: np.ndarray,
 ) -> np.ndarray:
-    """Fit ridge on (X, Y) with the GCV-best alpha; return predictions for X_test."""
-    x_mean, y_mean = X.mean(0), Y.mean(0)
-    x_scale = X.std(0)
-    x_scale[x_scale == 0] = 1.0
-    U, s, Vt = np.linalg.svd((X - x_mean) / x_scale, full_matrices=False)
+    """Fit ridge with the GCV-best alpha on the training Y; predict the test rows."""
+    y_mean = Y.mean(0)
     UtY = U.T @ (Y - y_mean)  # (component, recorded_unit)
-    n = X.shape[0]
-    best, best_gcv = None, np.inf
-    for alpha in np.asarray(alphas) * (s[0] ** 2 if s.size else 1.0):
-        shrink = s**2 / (s**2 + alpha)
-        residual = ((Y - y_mean) - U @ (shrink[:, None] * UtY)) ** 2
-        gcv = residual.sum() / (n * (1 - shrink.sum() / n) ** 2 + 1e-300)
-        if gcv < best_gcv:
-            best, best_gcv = alpha, gcv
-    coef = Vt.T @ ((s / (s**2 + best))[:, None] * UtY)
-    return ((X_test - x_mean) / x_scale) @ coef + y_mean
+    power = (UtY**2).sum(1)  # (component,)
+    total = ((Y - y_mean) ** 2).sum()
+    n = Y.shape[0]
+    penalties = alphas * (s[0] ** 2 if s.size else 1.0)
+    shrink = s**2 / (s**2 + penalties[:, None])  # (alpha, component)
+    # ‖(I - U D Uᵀ) Y‖² with orthonormal U: ‖Y‖² - Σ (2 d - d²) ‖u_iᵀ Y‖²
+    residual = total - ((2 * shrink - shrink**2) * power).sum(1)
+    gcv = residual / (n * (1 - shrink.sum(1) / n) ** 2 + 1e-300)
+    best = penalties[int(np.argmin(gcv))]
+    return test_projection @ ((s / (s**2 + best))[:, None] * UtY) + y_mean
 
 
 def dsa_available() -> bool:
