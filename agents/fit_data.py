@@ -221,7 +221,7 @@ def _task_inputs(
     conditions = _with_derived_conditions(conditions)
     events = _event_times(ds, conditions, config, task)
     bin_starts = np.asarray(ds["time"].values, dtype=float) - dt / 2
-    times = bin_starts[None, :] - events["trial_start"][:, None]
+    times = np.round(bin_starts[None, :] - events["trial_start"][:, None], 3)
     encoder_conditions = {
         **conditions,
         "stim_onset": events["stim_onset"] - events["trial_start"],
@@ -260,7 +260,9 @@ def _event_times(
     reference = _event(conditions, align) if aligned else 0.0
 
     def relative(name: str) -> np.ndarray:
-        return (_event(conditions, name) - reference) * scale
+        # rounded to 1 µs: event times in s carry float error that would move
+        # an onset that falls on a bin edge into the neighbouring bin
+        return np.round((_event(conditions, name) - reference) * scale, 3)
 
     if "stim_onset" not in conditions:
         raise FitDataError(
