@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from agents.errors import AgentsError, ConfigError, NonFiniteLossError
+from agents.fit_cli import add_fit_parser, command_evaluate_fit, command_fit
 from agents.models import ModelConfig
 from agents.pretrained_cli import add_pretrained_parser, command_pretrained
 from agents.sweep_cli import add_sweep_parser, command_sweep
@@ -184,6 +185,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_analysis_commands(commands)
     add_sweep_parser(commands)
     add_pretrained_parser(commands)
+    add_fit_parser(commands)
     return parser
 
 
@@ -364,6 +366,8 @@ def _command_evaluate(args: argparse.Namespace) -> int:
     from agents.runs import load, load_population, read_run_config
 
     description = read_run_config(args.run_dir)
+    if "fit" in description:  # fitted to a recording: held-out recording metrics
+        return command_evaluate_fit(args)
     if len(description["models"]) > 1:
         population, task = load_population(args.run_dir, device=args.device)
         names = [c.name for c in population.configs]
@@ -476,6 +480,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "compare": _command_compare,
         "sweep": command_sweep,
         "pretrained": command_pretrained,
+        "fit": command_fit,
     }
     try:
         return command[args.command](args)
