@@ -16,16 +16,20 @@ from analysis.codes import (
 from analysis.compare import ComparisonOptions, compare, format_table, rank_models
 from analysis.cycles import cycles
 from analysis.fixed_points import fixed_points
+from analysis.necessity import necessity_curve, score_models, smallest_sufficient
 from analysis.pieces import PiecewiseLinearMap, linear_pieces, piecewise_map
+from analysis.primitives import gating, integration, memory, transient_amplification
 from analysis.record import load_dataset, record, save_dataset
 from analysis.recordings import from_netcdf, from_spike_times, load_recording
 from analysis.recordings_nwb import from_nwb
 from analysis.recordings_pfc1 import load_pfc1_session, read_klustakwik
+from analysis.task_variance import cluster_units, task_variance
 
 __all__: list[str] = [
     "ComparisonOptions",
     "PiecewiseLinearMap",
     "bits_to_codes",
+    "cluster_units",
     "code_strings",
     "codes_to_bits",
     "compare",
@@ -35,10 +39,14 @@ __all__: list[str] = [
     "from_netcdf",
     "from_nwb",
     "from_spike_times",
+    "gating",
+    "integration",
     "linear_pieces",
     "load_dataset",
     "load_pfc1_session",
     "load_recording",
+    "memory",
+    "necessity_curve",
     "occupancy",
     "piecewise_map",
     "rank_models",
@@ -46,7 +54,11 @@ __all__: list[str] = [
     "record",
     "regions_by_group",
     "save_dataset",
+    "score_models",
     "shared_regions",
+    "smallest_sufficient",
     "subregion_codes",
+    "task_variance",
+    "transient_amplification",
     "transition_counts",
 ]
