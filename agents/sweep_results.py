@@ -33,7 +33,13 @@ logger = logging.getLogger(__name__)
 RESULT_FILE = "result.json"
 REGION_TRIALS = 256  # held-out trials whose states count the subregions visited
 EXACT_FIXED_POINTS_MAX_P = 12  # 2^12 subregions; larger P uses the heuristic search
-_PER_CELL = ("steps", "steps_to_criterion", "regions_used", "regions_shared")
+_PER_CELL = (
+    "steps",
+    "steps_to_criterion",
+    "curriculum_stage",
+    "regions_used",
+    "regions_shared",
+)
 
 
 def cell_result(cell_dir: Path, config: Any) -> dict[str, Any]:
@@ -74,6 +80,7 @@ def failed_result(error: BaseException) -> dict[str, Any]:
 
 
 def _training_steps(cell_dir: Path, config: Any) -> dict[str, int | None]:
+    """Return steps run, first step at the criterion (last stage) and last stage."""
     training = config.training
     criterion = training.stop_at if training.stop_at is not None else config.criterion
     final_stage = max(len(training.curriculum) - 1, 0)
@@ -86,7 +93,12 @@ def _training_steps(cell_dir: Path, config: Any) -> dict[str, int | None]:
         and r.get("stage", 0) == final_stage
         and r["eval"].get("accuracy", 0.0) >= criterion
     ]
-    return {"steps": steps, "steps_to_criterion": min(reached) if reached else None}
+    stage = max((r.get("stage", 0) for r in records), default=0)
+    return {
+        "steps": steps,
+        "steps_to_criterion": min(reached) if reached else None,
+        "curriculum_stage": stage,
+    }
 
 
 def _dissect(model: Any, task: Any, seed: int) -> dict[str, Any]:
@@ -171,7 +183,7 @@ def collect(sweep_dir: str | Path) -> xr.Dataset:
         Dims ``task``, ``model`` (``alrnn_P0``, ..., then baselines), ``seed``,
         ``train_trials`` and ``metric`` (the score keys). Variables: ``score``
         (task, model, seed, train_trials, metric); ``steps``,
-        ``steps_to_criterion``, ``regions_used``, ``regions_shared``,
+        ``steps_to_criterion``, ``curriculum_stage``, ``regions_used``, ``regions_shared``,
         ``real_fixed_points`` (NaN where not measured); ``status``
         (``done``, ``failed`` or ``missing``) and ``error``. Coordinates
         ``relu_units`` and ``family`` on ``model`` (P is -1 for baselines),
@@ -271,6 +283,9 @@ def _assemble(
     ds["score"].attrs["description"] = "task.score on fresh held-out trials"
     ds["steps_to_criterion"].attrs["description"] = (
         "first step with accuracy >= criterion"
+    )
+    ds["curriculum_stage"].attrs["description"] = (
+        "last curriculum stage reached (0-based)"
     )
     ds["regions_used"].attrs["description"] = (
         "linear subregions visited on held-out trials"
