@@ -27,6 +27,7 @@ from scipy.ndimage import gaussian_filter1d
 from agents.errors import FitDataError
 from agents.fit_config import FitConfig
 from alrnn_tasks import Task
+from alrnn_tasks.errors import AlrnnTasksError
 
 __all__ = ["FitData", "encoder_features", "load_fit_recording", "prepare", "split"]
 
@@ -179,7 +180,8 @@ def _bin_size(ds: xr.Dataset) -> float:
     if "time" not in ds.coords:
         raise FitDataError("the recording needs a 'time' coordinate (bin centres, ms)")
     steps = np.diff(np.asarray(ds["time"].values, dtype=float))
-    dt = float(ds.attrs.get("bin_size", ds.attrs.get("dt", steps[0])))
+    given = ds.attrs.get("bin_size") or ds.attrs.get("dt")
+    dt = float(given) if given else float(steps[0])
     if not (dt > 0 and np.allclose(steps, dt, rtol=1e-6, atol=1e-6)):
         raise FitDataError(
             f"bins must be equally spaced by bin_size ({dt} ms), got spacings "
@@ -227,7 +229,10 @@ def _task_inputs(
         "stim_onset": events["stim_onset"] - events["trial_start"],
         "response_onset": events["response_onset"] - events["trial_start"],
     }
-    return encode(encoder_conditions, times)
+    try:
+        return encode(encoder_conditions, times)
+    except AlrnnTasksError as error:  # unknown conditions, misaligned events
+        raise FitDataError(str(error)) from None
 
 
 def _with_derived_conditions(
