@@ -9,7 +9,7 @@ from typing import Any, ClassVar
 import numpy as np
 import torch
 
-from alrnn_tasks.batch import TrialBatch
+from alrnn_tasks.batch import PADDING_PERIOD, TrialBatch
 from alrnn_tasks.errors import TaskParameterError
 from alrnn_tasks.random import Streams
 from alrnn_tasks.task import Task, TaskParams, Timing, check_count, layout_periods
@@ -422,17 +422,14 @@ class StimulusSelection(Task):
             self.draw_duration(streams, name, t, n_trials)
             for name, t in self.timing.items()
         ]
-        period, starts, lengths = layout_periods(durations)
+        period, starts, _ = layout_periods(durations)
         conditions["stim_onset"] = starts[:, 1] * self.dt
         conditions["response_onset"] = starts[:, 2] * self.dt
 
-        clean = self.encode_inputs(
-            conditions,
-            np.arange(period.shape[1]) * self.dt,
-            period_starts=starts * self.dt,
-            trial_end=lengths * self.dt,
-        )
-        inputs = self._add_input_noise(torch.from_numpy(clean), period, streams)
+        # The same templates and period rule as `encode_inputs`, on the known
+        # period grid: one row gather instead of locating every time again.
+        clean = _gather_rows(self._templates(conditions), period)
+        inputs = self._add_input_noise(clean, period, streams)
         response = self.period_names.index("response")
         targets = np.where(
             period == response, conditions["correct_action"][:, None], HOLD
@@ -578,9 +575,8 @@ class StimulusSelection(Task):
         outside = times < 0
         if trial_end is not None:
             outside |= times >= np.asarray(trial_end, dtype=float)[:, None]
-        templates = self._templates(conditions)  # (trial, period + 1, input)
-        rows = np.where(outside, templates.shape[1] - 1, period)
-        return templates[np.arange(n_trials)[:, None], rows]
+        period[outside] = PADDING_PERIOD
+        return _gather_rows(self._templates(conditions), period).numpy()
 
     def _templates(self, conditions: dict[str, np.ndarray]) -> np.ndarray:
         """Return the noise-free input of each period, ``(trial, period + 1, input)``.
@@ -856,6 +852,22 @@ def _check_encoder_conditions(
                 f"{bad[0]}: stim_onset {onset[bad[0]]}, response_onset "
                 f"{response[bad[0]]} ms); need 0 <= stim_onset <= response_onset"
             )
+
+
+def _gather_rows(templates: np.ndarray, period: np.ndarray) -> torch.Tensor:
+    """Pick each step's row of ``templates`` (trial, period + 1, input) by ``period``.
+
+    Period -1 (outside the trial) picks the last row, which is all zeros.
+    Returns a ``(trial, time, input)`` float32 tensor.
+    """
+    n_trials, n_rows, n_inputs = templates.shape
+    rows = (
+        np.where(period >= 0, period, n_rows - 1)
+        + n_rows * np.arange(n_trials)[:, None]
+    )
+    flat = torch.from_numpy(templates).view(-1, n_inputs)
+    picked = flat.index_select(0, torch.from_numpy(rows).view(-1))
+    return picked.view(n_trials, period.shape[1], n_inputs)
 
 
 def _check_choice(
