@@ -18,16 +18,19 @@ from analysis.cycles import cycles
 from analysis.fixed_points import fixed_points
 from analysis.necessity import necessity_curve, score_models, smallest_sufficient
 from analysis.pieces import PiecewiseLinearMap, linear_pieces, piecewise_map
+from analysis.plots import plot_fixed_point_portrait, plot_necessity, plot_region_raster
 from analysis.primitives import gating, integration, memory, transient_amplification
 from analysis.record import load_dataset, record, save_dataset
 from analysis.recordings import from_netcdf, from_spike_times, load_recording
 from analysis.recordings_nwb import from_nwb
 from analysis.recordings_pfc1 import load_pfc1_session, read_klustakwik
+from analysis.report import analyze_run, format_summary
 from analysis.task_variance import cluster_units, task_variance
 
 __all__: list[str] = [
     "ComparisonOptions",
     "PiecewiseLinearMap",
+    "analyze_run",
     "bits_to_codes",
     "cluster_units",
     "code_strings",
@@ -35,6 +38,7 @@ __all__: list[str] = [
     "compare",
     "cycles",
     "fixed_points",
+    "format_summary",
     "format_table",
     "from_netcdf",
     "from_nwb",
@@ -49,6 +53,9 @@ __all__: list[str] = [
     "necessity_curve",
     "occupancy",
     "piecewise_map",
+    "plot_fixed_point_portrait",
+    "plot_necessity",
+    "plot_region_raster",
     "rank_models",
     "read_klustakwik",
     "record",
