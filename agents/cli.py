@@ -190,7 +190,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _add_analysis_commands(commands: Any) -> None:
-    """Add ``record`` and ``compare`` (bodies in :mod:`analysis`)."""
+    """Add ``record``, ``analyze`` and ``compare`` (bodies in :mod:`analysis`)."""
     record = commands.add_parser(
         "record",
         help="record a run's unit activity on fresh trials to NetCDF or Zarr",
@@ -202,6 +202,23 @@ def _add_analysis_commands(commands: Any) -> None:
     record.add_argument("--out", required=True, type=Path, help="output .nc or .zarr")
     record.add_argument("--seed", type=_number(int), default=0, help="trial seed")
     record.add_argument("--device", default="cpu", help="cpu or cuda (default: cpu)")
+
+    analyze = commands.add_parser(
+        "analyze",
+        help="dissect a trained AL-RNN: regions, fixed points, primitives",
+        description="Record the AL-RNN of RUN_DIR on fresh trials and write "
+        "NetCDF/JSON tables and PNG figures of its subregions, fixed points per "
+        "period and computational primitives; print a summary (analysis.report).",
+    )
+    analyze.add_argument("run_dir", metavar="RUN_DIR", type=Path, help="run directory")
+    analyze.add_argument(
+        "--out",
+        type=Path,
+        default=None,
+        help="report folder (default: RUN_DIR/analysis)",
+    )
+    analyze.add_argument("--trials", type=_number(int), default=256, help="trials")
+    analyze.add_argument("--seed", type=_number(int), default=0, help="trial seed")
 
     compare = commands.add_parser(
         "compare",
@@ -416,6 +433,22 @@ def _command_record(args: argparse.Namespace) -> int:
     return 0
 
 
+def _command_analyze(args: argparse.Namespace) -> int:
+    from analysis.errors import AnalysisError
+    from analysis.report import analyze_run, format_summary
+
+    try:
+        summary = analyze_run(
+            args.run_dir, args.out, n_trials=args.trials, seed=args.seed
+        )
+    except AnalysisError as error:
+        print(f"alrnn analyze: error: {error}", file=sys.stderr)
+        return 2
+    print(format_summary(summary))
+    print(f"wrote {args.out or Path(args.run_dir) / 'analysis'}")
+    return 0
+
+
 def _command_compare(args: argparse.Namespace) -> int:
     from analysis.compare import compare_command
     from analysis.errors import AnalysisError
@@ -477,6 +510,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "train": _command_train,
         "evaluate": _command_evaluate,
         "record": _command_record,
+        "analyze": _command_analyze,
         "compare": _command_compare,
         "sweep": command_sweep,
         "pretrained": command_pretrained,
