@@ -58,3 +58,22 @@ def test_plots_draw(tmp_path):
     plot_necessity(curve, criterion=0.9).savefig(tmp_path / "curve.png")
     with pytest.raises(AnalysisError, match="not in the curve"):
         plot_necessity(curve, ["accuracy/incongruent"])
+
+
+def test_alrnn_analyze_command_line(stimulus_selection_run, tmp_path, capsys):
+    from agents.cli import main
+
+    status = main(
+        [
+            "analyze",
+            str(stimulus_selection_run),
+            "--out",
+            str(tmp_path),
+            "--trials",
+            "32",
+        ]
+    )
+    assert status == 0
+    printed = capsys.readouterr().out
+    assert "regions used" in printed and "real fixed points per period" in printed
+    assert (tmp_path / "summary.json").exists()
