@@ -237,6 +237,10 @@ def _in_region(
     With tolerance: the pattern of units surely on (y > tol) must be within
     the code, and the code within the pattern of units possibly on (y >= -tol).
     """
+    if y.shape[-1] > 52:  # beyond float64's exact integers: compare bit by bit
+        sign = 2 * _bits(codes, y.shape[-1]) - 1
+        inside = ((sign * y) >= -region_tol).all(-1)
+        return inside & torch.isfinite(y).all(-1) if check_finite else inside
     # patterns as dot products with powers of two: exact in float32 up to 2^24
     dtype = torch.float32 if y.shape[-1] <= 24 else torch.float64
     weights = 2.0 ** torch.arange(y.shape[-1], dtype=dtype)
