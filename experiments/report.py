@@ -51,22 +51,28 @@ def alrnn_by_p(ds: xr.Dataset) -> xr.Dataset:
 
 
 def table(header: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
-    """Return a Markdown table; floats shown with 3 decimals, NaN as '-'."""
+    """Return a Markdown table; floats shown with 3 decimals, NaN as '-'.
+
+    Counts (subregions, fixed points, steps) go in as :func:`count` strings.
+    """
 
     def shown(value: object) -> str:
         if isinstance(value, float | np.floating):
             if np.isnan(value):
                 return "-"
-            return (
-                f"{value:.0f}"
-                if abs(value) >= 10 or value == int(value)
-                else f"{value:.3f}"
-            )
+            return f"{value:.3f}"
         return str(value)
 
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     lines += ["| " + " | ".join(shown(v) for v in row) + " |" for row in rows]
     return "\n".join(lines)
+
+
+def count(value: float) -> str:
+    """Show a count (or a mean of counts over seeds) without spurious decimals."""
+    if np.isnan(value):
+        return "-"
+    return f"{value:.0f}" if value == int(value) else f"{value:.1f}"
 
 
 def setup(ds: xr.Dataset, name: str) -> str:
@@ -134,7 +140,7 @@ def stimulus_selection(sweeps: Path) -> str:
 def _per_cell_means(cell: xr.Dataset) -> list[float]:
     names = ("regions_used", "real_fixed_points", "steps_to_criterion")
     names += ("curriculum_stage",)
-    return [float(cell[name].mean("seed", skipna=True)) for name in names]
+    return [count(float(cell[name].mean("seed", skipna=True))) for name in names]
 
 
 def _seed_range(cell: xr.Dataset) -> str:
@@ -171,9 +177,12 @@ def multitask(sweeps: Path) -> str:
         [m.removeprefix("accuracy/"), *by_p.score.sel(metric=m).values] for m in tasks
     ]
     rows.append(["all trials", *by_p.score.sel(metric="accuracy").values])
-    rows.append(["regions used", *by_p.regions_used.values])
-    rows.append(["regions shared by >1 task", *by_p.regions_shared.values])
-    rows.append(["real fixed points (fixation input)", *by_p.real_fixed_points.values])
+    for label, name in (
+        ("regions used", "regions_used"),
+        ("regions shared by >1 task", "regions_shared"),
+        ("real fixed points (fixation input)", "real_fixed_points"),
+    ):
+        rows.append([label, *map(count, by_p[name].values)])
 
     fig, (left, right) = plt.subplots(1, 2, figsize=(11, 3.8))
     grid = np.array([by_p.score.sel(metric=m).values for m in tasks])
@@ -258,7 +267,8 @@ def sequence(sweeps: Path) -> str:
             and not np.isnan(by_p.score.sel(task=task, metric="mse")).all()
         ):
             rows.append([task, "mse", *by_p.score.sel(task=task, metric="mse").values])
-        rows.append([task, "regions used", *by_p.regions_used.sel(task=task).values])
+        regions = by_p.regions_used.sel(task=task).values
+        rows.append([task, "regions used", *map(count, regions)])
     ax.set_xticks(position, [str(p) for p in p_values])
     ax.set_xlabel("nonlinear units P")
     ax.set_ylabel("held-out accuracy")
