@@ -262,11 +262,11 @@ def sequence(sweeps: Path) -> str:
         values = by_p.score.sel(task=task, metric="accuracy")
         ax.plot(position, values, marker="o", label=str(task))
         rows.append([task, "accuracy", *values.values])
-        if (
-            "mse" in by_p.metric.values
-            and not np.isnan(by_p.score.sel(task=task, metric="mse")).all()
-        ):
-            rows.append([task, "mse", *by_p.score.sel(task=task, metric="mse").values])
+        for extra in ("symbol_accuracy", "mse", "baseline_mse"):
+            if extra in by_p.metric.values:
+                extra_values = by_p.score.sel(task=task, metric=extra).values
+                if not np.isnan(extra_values).all():
+                    rows.append([task, extra, *extra_values])
         regions = by_p.regions_used.sel(task=task).values
         rows.append([task, "regions used", *map(count, regions)])
     ax.set_xticks(position, [str(p) for p in p_values])
