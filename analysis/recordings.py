@@ -95,12 +95,12 @@ def from_spike_times(
     Examples
     --------
     >>> ds = from_spike_times(
-    ...     {"u1": [0.105, 0.51, 1.12]},
+    ...     {"u1": [0.105, 0.51, 1.125]},
     ...     {"stim_onset": [0.1, 1.1], "block": [1, 3]},
     ...     align_to="stim_onset", window=(0.0, 40.0), bin_size=20.0,
     ... )
     >>> ds["spikes"].values[:, :, 0].tolist()
-    [[1, 0], [1, 0]]
+    [[1, 0], [0, 1]]
     """
     scale = _time_scale(time_unit)
     n_bins = _check_binning(window, bin_size, smooth)
