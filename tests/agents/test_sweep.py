@@ -70,7 +70,7 @@ def _sweep_process(sweep_dir):
         "from agents.sweep_config import sweep_from_dict\n"
         "from agents.sweep import run_sweep\n"
         "config = json.loads(sys.argv[2])\n"
-        "config['training']['steps'] = 60\n"
+        "config['training']['steps'] = 150\n"
         "run_sweep(sweep_from_dict(config), sys.argv[1])\n"
     )
     return subprocess.Popen(
@@ -98,7 +98,7 @@ def test_killed_sweep_resumes(tmp_path):
     assert 4 <= len(before) < CELLS
 
     values = json.loads(json.dumps(TINY_SWEEP))
-    values["training"]["steps"] = 60
+    values["training"]["steps"] = 150
     summary = run_sweep(sweep_from_dict(values), sweep_dir)
     assert sorted(summary.skipped) == sorted(before)
     assert sorted(summary.done + summary.skipped) == sorted(
@@ -108,7 +108,7 @@ def test_killed_sweep_resumes(tmp_path):
     for name, mtime in before.items():
         assert (sweep_dir / "cells" / name / "result.json").stat().st_mtime_ns == mtime
     ds = collect(sweep_dir)
-    assert (ds.status == "done").all() and (ds.steps == 60).all()
+    assert (ds.status == "done").all() and (ds.steps == 150).all()
 
 
 def test_failing_cell_is_recorded_and_the_rest_finish(tmp_path, monkeypatch):
