@@ -96,26 +96,26 @@ def reduce_system(
         If K = I - diag(A_L) - W_LL is (numerically) singular, i.e. the
         linear units alone carry a line or plane attractor.
     """
-    L = plrnn.linear_units
-    A, W = torch.from_numpy(plrnn.A), torch.from_numpy(plrnn.W)
-    c = torch.from_numpy(drive)
-    K = torch.eye(L, dtype=torch.float64) - torch.diag(A[:L]) - W[:L, :L]
-    singular_values = torch.linalg.svdvals(K)
-    if L and singular_values[-1] <= linear_tol * max(float(singular_values[0]), 1.0):
+    # one small dense solve: numpy (LAPACK, no thread pool) is fastest here
+    L, A, W, c = plrnn.linear_units, plrnn.A, plrnn.W, drive
+    K = np.eye(L) - np.diag(A[:L]) - W[:L, :L]
+    singular_values = np.linalg.svd(K, compute_uv=False)
+    if L and singular_values[-1] <= linear_tol * max(singular_values[0], 1.0):
         raise SingularSystemError(
             "the linear block I - diag(A_L) - W_LL is singular (the linear units "
             "carry a line or plane attractor), so exact elimination is undefined; "
             "use method='brute', which solves each subregion by least squares"
         )
-    solved = torch.linalg.solve(K, torch.cat([W[:L, L:], c[:L, None]], dim=1))
+    solved = np.linalg.solve(K, np.concatenate([W[:L, L:], c[:L, None]], axis=1))
     G, g = solved[:, :-1], solved[:, -1]
     Q = W[L:, :L] @ G + W[L:, L:]
     r = c[L:] + W[L:, :L] @ g
-    return ReducedSystem(1 - A[L:], Q, r, G, g)
+    parts = (1 - A[L:], Q, r, G, g)
+    return ReducedSystem(*(torch.from_numpy(np.ascontiguousarray(p)) for p in parts))
 
 
 def _enumerate(
-    system: ReducedSystem, inner_bits: int, chunk_size: int, pivot_tol: float
+    system: ReducedSystem, inner_bits: int | None, chunk_size: int, pivot_tol: float
 ) -> Iterator[tuple[torch.Tensor, torch.Tensor, torch.Tensor]]:
     """Yield ``(codes, y, suspect)`` chunks covering all 2^P subregions.
 
@@ -126,6 +126,9 @@ def _enumerate(
     The yielded tensors are buffers reused by the next chunk.
     """
     relu_units = system.lam.shape[0]
+    if inner_bits is None:
+        # a direct batched solve is one call, cheaper than updates for small P
+        inner_bits = min(12, max(0, relu_units - 8))
     inner = min(relu_units, inner_bits)
     n_outer = 2 ** (relu_units - inner)
     per_chunk = min(n_outer, max(1, chunk_size >> inner))
@@ -256,7 +259,7 @@ def _exact_candidates(
     include_virtual: bool,
     region_tol: float,
     singular_tol: float,
-    inner_bits: int,
+    inner_bits: int | None,
     chunk_size: int,
     pivot_tol: float,
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
@@ -436,7 +439,7 @@ def fixed_points(
     max_iter: int = 100,
     initial_codes: np.ndarray | None = None,
     seed: int | None = 0,
-    inner_bits: int = 12,
+    inner_bits: int | None = None,
     chunk_size: int = 2**18,
     pivot_tol: float = 1e-8,
 ) -> xr.Dataset:
@@ -473,9 +476,9 @@ def fixed_points(
         Search: parallel chains, iterations, extra starting subregions (e.g.
         the codes visited by trajectories) and the seed of random starts.
     inner_bits, chunk_size, pivot_tol
-        Exact: bits enumerated by rank-one updates below each direct solve,
-        subregions per chunk (bounds memory), and the update pivot below
-        which a subregion is solved again directly.
+        Exact: bits enumerated by rank-one updates below each direct solve
+        (default min(12, P - 8)), subregions per chunk (bounds memory), and
+        the update pivot below which a subregion is solved again directly.
 
     Returns
     -------
