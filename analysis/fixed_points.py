@@ -440,7 +440,7 @@ def fixed_points(
     initial_codes: np.ndarray | None = None,
     seed: int | None = 0,
     inner_bits: int | None = None,
-    chunk_size: int = 2**18,
+    chunk_size: int = 2**16,
     pivot_tol: float = 1e-8,
 ) -> xr.Dataset:
     """Find the fixed points of an AL-RNN for one constant input.

@@ -6,8 +6,10 @@ virtual. Brute force solves the full M×M system (I - J_d) z = c in every
 subregion, batched over subregions; exact enumeration eliminates the linear
 units once and updates the remaining P×P solutions by rank-one steps between
 neighbouring subregions (see :mod:`analysis.fixed_points`). Both run in the
-same process on the same machine; the script prints their times, their ratio
-and checks that they find the same real fixed points. Larger P is timed for
+same process on the same machine, each timed as the best of ``--repeats``
+calls (a shared machine stalls small operations at random); the script
+prints their times, their ratio and checks that they find the same real
+fixed points. Larger P is timed for
 the exact method alone.
 
 Run with ``python benchmarks/fixed_points.py`` (``--help`` for options).
@@ -49,7 +51,7 @@ def compare(units: int, relu_units: int, repeats: int) -> None:
     model = random_alrnn(units, relu_units, seed=relu_units)
     inputs = np.ones(3)
     exact_s, exact = timed(lambda: fixed_points(model, inputs), repeats)
-    brute_s, brute = timed(lambda: fixed_points(model, inputs, method="brute"), 1)
+    brute_s, brute = timed(lambda: fixed_points(model, inputs, method="brute"), repeats)
     same = np.array_equal(exact["code"].values, brute["code"].values) and np.allclose(
         exact["state"].values, brute["state"].values, atol=1e-8
     )
