@@ -4,9 +4,9 @@
 of its task, and writes NetCDF tables, a JSON summary and PNG figures:
 
 - ``occupancy.nc``, ``transitions.nc``: subregions used and transitions;
-- ``fixed_points_<period>.nc``: real fixed points for each period's mean
-  input, with stability (complex eigenvalues stored as ``*_real`` and
-  ``*_imag``);
+- ``fixed_points_<period>[_<context>].nc``: real fixed points for the mean
+  input of each period (of each rule or task, when the trials have one),
+  with stability (complex eigenvalues stored as ``*_real`` and ``*_imag``);
 - ``gating.nc``, ``integration.nc``, ``amplification.nc``, ``memory.nc``
   and, for multi-task runs, ``task_variance.nc``: the primitives;
 - ``region_raster.png``, ``fixed_point_portrait.png``;
@@ -67,25 +67,37 @@ def _record(model: Any, task: Any, n_trials: int, seed: int) -> dict[str, Any]:
     }
 
 
+def _input_groups(batch: Any) -> list[tuple[str, np.ndarray]]:
+    """Name and ``(trial, time)`` mask of each period, split by context if any."""
+    period = batch.period.cpu().numpy()
+    context = _context(batch)
+    groups = []
+    for index, name in enumerate(batch.period_names):
+        if context is None:
+            groups.append((name, period == index))
+            continue
+        for value in np.unique(context[1]):
+            chosen = (period == index) & (context[1] == value)[:, None]
+            groups.append((f"{name}/{value}", chosen))
+    return [(name, chosen) for name, chosen in groups if chosen.any()]
+
+
 def _period_fixed_points(
     model: Any, recording: dict[str, Any], codes: np.ndarray, out_dir: Path
 ) -> dict[str, Any]:
-    """Find fixed points for each period's mean input; return summary rows."""
+    """Find fixed points for each period's (and context's) mean input."""
     batch = recording["batch"]
-    inputs, period = batch.inputs.cpu().numpy(), batch.period.cpu().numpy()
+    inputs = batch.inputs.cpu().numpy()
     method = "exact" if model.relu_units <= EXACT_MAX_RELU_UNITS else "search"
     rows, results = {}, {}
-    for index, name in enumerate(batch.period_names):
-        chosen = period == index
-        if not chosen.any():
-            continue
+    for name, chosen in _input_groups(batch):
         result = fixed_points(
             model,
             inputs[chosen].mean(0),
             method=method,
             initial_codes=np.unique(codes[chosen & (codes >= 0)]),
         )
-        _save(result, out_dir / f"fixed_points_{name}.nc")
+        _save(result, out_dir / f"fixed_points_{name.replace('/', '_')}.nc")
         results[name] = result
         rows[name] = {
             "real": int(result.sizes["fixed_point"]),
@@ -252,7 +264,7 @@ def format_summary(summary: dict[str, Any]) -> str:
     for name, row in summary["fixed_points"]["periods"].items():
         codes = ", ".join(row["codes"][:6]) + (" ..." if len(row["codes"]) > 6 else "")
         lines.append(
-            f"  {name:>12}: {row['real']} real, {row['stable']} stable  [{codes}]"
+            f"  {name:>22}: {row['real']} real, {row['stable']} stable  [{codes}]"
         )
     found = summary["primitives"]
     if "context" in found:

@@ -103,7 +103,8 @@ def test_trained_stimulus_selection_model_has_rule_dependent_regions(
     in_stimulus = batch.period.numpy() >= stimulus
     rules = batch.conditions["rule"]
     gates = gating(states, rules, relu_units, mask=in_stimulus)
-    assert gates["gated"].any() or gates["effect"].max() > 0.5
+    assert gates["gated"].any()  # subregions used under one rule only
+    assert gates["effect"].max() > 0.3
 
     # fixed points for each rule's mean input during the response window
     response = batch.period.numpy() == np.asarray(batch.period_names).tolist().index(

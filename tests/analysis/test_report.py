@@ -18,10 +18,16 @@ def test_analyze_run_writes_tables_figures_and_summary(
     out = tmp_path / "report"
     assert json.loads((out / "summary.json").read_text()) == summary
     assert 1 <= summary["regions_used"] <= summary["regions_possible"] == 16
-    assert set(summary["fixed_points"]["periods"]) == {"hold", "stimulus", "response"}
-    for name in ("occupancy", "gating", "integration", "fixed_points_response"):
+    periods = {
+        f"{p}/{r}"
+        for p in ("hold", "stimulus", "response")
+        for r in ("localization", "pitch")
+    }
+    assert set(summary["fixed_points"]["periods"]) == periods
+    for name in ("occupancy", "gating", "integration", "fixed_points_response_pitch"):
         assert (out / f"{name}.nc").exists()
-    with xr.open_dataset(out / "fixed_points_response.nc", engine="h5netcdf") as points:
+    points_file = out / "fixed_points_response_pitch.nc"
+    with xr.open_dataset(points_file, engine="h5netcdf") as points:
         assert "eigenvalues_real" in points and "eigenvalues_imag" in points
     assert (out / "region_raster.png").stat().st_size > 1000
     assert summary["primitives"]["context"] == "rule"
