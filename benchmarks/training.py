@@ -6,10 +6,11 @@
    after another (one Adam step each on the same StimulusSelection batch).
 3. Wall time of ``alrnn train StimulusSelection-v0 --task-param
    rule_cue=explicit --stop-at 0.95`` (start-up included).
-4. Implicit-rule StimulusSelection-v0 (truncated BPTT): held-out accuracy
-   after a fixed number of steps for a naive setup and with reward feedback,
-   a block-length curriculum and other chunk lengths (``--implicit-steps 0``
-   skips it).
+4. Implicit-rule StimulusSelection-v0 (truncated BPTT): accuracy on the
+   experiment's cycle of a network trained on short blocks (2/6/2/6), and
+   held-out accuracy after a fixed number of steps for a naive setup and with
+   reward feedback, a block-length curriculum and other chunk lengths
+   (``--implicit-steps 0`` skips those).
 
 Usage: ``python benchmarks/training.py [--threads 1] [--implicit-steps 1500]``.
 Prints a Markdown table for ``docs/benchmarks.md``.
@@ -28,8 +29,9 @@ from pathlib import Path
 
 import torch
 
-from agents import ALRNN, ModelConfig, Population, TrainConfig, train
-from agents.evaluation import masked_loss
+from agents import ALRNN, ModelConfig, Population, TrainConfig, load, train
+from agents.evaluation import Stack, masked_loss
+from agents.sessions import evaluate_sessions
 from alrnn_tasks import get_task
 
 
@@ -147,6 +149,36 @@ def implicit_rule(steps: int) -> None:
         )
 
 
+def short_block_recipe(max_steps: int = 1500) -> tuple[float, float]:
+    """Train on short blocks (2, 6, 2, 6), score on the experiment's 160-trial cycle.
+
+    Short blocks put a rule switch and the cue trials that announce it inside
+    almost every truncated-BPTT chunk, so the gradient reaches the memory
+    that must hold the rule; a network that has learned to latch the rule
+    from a cue block keeps it through the experiment's 60-trial blocks.
+    Returns the accuracy on the default task and the training wall time.
+    """
+    config = TrainConfig(
+        task_params={"block_lengths": (2, 6, 2, 6)},
+        steps=max_steps,
+        batch_size=64,
+        eval_every=50,
+        stop_at=0.98,
+        checkpoint_every=10**6,
+        device="cpu",
+    )
+    with tempfile.TemporaryDirectory() as folder:
+        result = train(
+            Path(folder) / "run", config, ModelConfig(units=32, relu_units=8)
+        )
+        model, _ = load(Path(folder) / "run")
+    experiment = get_task("StimulusSelection-v0")  # implicit rule, 20/60/20/60
+    scores = evaluate_sessions(
+        Stack(model).run, experiment, 2048, 123, torch.device("cpu"), 1
+    )
+    return scores[0]["accuracy"], result.seconds
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--threads", type=int, default=1, help="torch CPU threads")
@@ -162,6 +194,13 @@ def main() -> None:
     if args.only_implicit:
         implicit_rule(args.implicit_steps)
         return
+    accuracy, seconds = short_block_recipe()
+    print(
+        "| implicit rule (default 20/60/20/60 cycle), trained on short blocks 2/6/2/6 "
+        f"(chunk 10, stop at 0.98) | accuracy {accuracy:.3f} after {seconds:.0f} s of "
+        "training | >= 0.90 after 5 min |",
+        flush=True,
+    )
     speed = alrnn_vs_rnn()
     print(
         f"| AL-RNN fwd+bwd, M=128 P=16 B=64 T=100 | {speed['alrnn']:.1f} steps/s vs "
@@ -178,11 +217,7 @@ def main() -> None:
         f"{cli_wall_time(args.threads):.1f} s | < 30 s |"
     )
     if args.implicit_steps:
-        for name, (accuracy, seconds) in implicit_rule(args.implicit_steps).items():
-            print(
-                f"| implicit rule, {name}, {10 * args.implicit_steps} training trials | "
-                f"accuracy {accuracy:.3f} in {seconds:.0f} s | >= 0.90 |"
-            )
+        implicit_rule(args.implicit_steps)
 
 
 if __name__ == "__main__":
