@@ -29,8 +29,8 @@ import xarray as xr
 
 from analysis.codes import code_strings
 from analysis.errors import AnalysisError
-from analysis.fixed_points import _in_region, _solve_batched
 from analysis.pieces import PiecewiseLinearMap, piecewise_map
+from analysis.solve import in_region, solve_batched
 
 __all__ = ["cycles"]
 
@@ -56,7 +56,7 @@ def _cycle_candidates(
     for step in range(period):
         monodromy = jacobians[:, step] @ monodromy
         offset = (jacobians[:, step] @ offset[..., None])[..., 0] + c
-    start, _ = _solve_batched(
+    start, _ = solve_batched(
         torch.eye(units, dtype=torch.float64) - monodromy, offset, singular_tol
     )
     orbit = [start]
@@ -75,7 +75,7 @@ def _real_cycles(
     n, period = sequences.shape
     relu = orbits[..., plrnn.linear_units :].reshape(n * period, -1)
     codes = torch.from_numpy(sequences.reshape(-1))
-    return _in_region(codes, relu, region_tol).view(n, period).all(-1)
+    return in_region(codes, relu, region_tol).view(n, period).all(-1)
 
 
 def _primitive(orbits: np.ndarray, tol: float) -> np.ndarray:

@@ -41,7 +41,6 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -49,71 +48,23 @@ import torch
 import xarray as xr
 
 from analysis.codes import code_strings
-from analysis.errors import AnalysisError, AnalysisWarning, SingularSystemError
+from analysis.errors import AnalysisError, AnalysisWarning
 from analysis.pieces import PiecewiseLinearMap, piecewise_map
+from analysis.search import search_candidates
+from analysis.solve import (
+    ReducedSystem,
+    code_bits,
+    in_region,
+    reduce_system,
+    solve_batched,
+    solve_reduced,
+)
 
 __all__ = ["fixed_points"]
 
 METHODS = ("exact", "search", "brute")
 # enumerating more subregions than this with include_virtual returns huge data
 MAX_VIRTUAL_RELU_UNITS = 16
-# the search remembers which subregions it solved up to this many relu units
-TRACKED_RELU_UNITS = 24
-
-
-@dataclass(frozen=True)
-class ReducedSystem:
-    """The P×P system (Λ - Q D) y = r left after eliminating the linear units."""
-
-    lam: torch.Tensor  # (P,) diagonal of Λ = I - diag(A_P)
-    Q: torch.Tensor  # (P, P)
-    r: torch.Tensor  # (P,)
-    G: torch.Tensor  # (L, P), x = G (d ⊙ y) + g
-    g: torch.Tensor  # (L,)
-
-    def matrices(self, codes: torch.Tensor) -> torch.Tensor:
-        """Return Λ - Q D_d, ``(code, P, P)``."""
-        bits = _bits(codes, self.lam.shape[0])
-        return torch.diag(self.lam) - self.Q * bits[:, None, :]
-
-    def full_state(self, codes: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-        """Return z = (G (d ⊙ y) + g, y), ``(code, unit)``."""
-        x = (y * _bits(codes, y.shape[-1])) @ self.G.T + self.g
-        return torch.cat([x, y], dim=-1)
-
-
-def _bits(codes: torch.Tensor, relu_units: int) -> torch.Tensor:
-    shifts = torch.arange(relu_units, dtype=torch.int64)
-    return ((codes[:, None] >> shifts) & 1).to(torch.float64)
-
-
-def reduce_system(
-    plrnn: PiecewiseLinearMap, drive: np.ndarray, linear_tol: float = 1e-10
-) -> ReducedSystem:
-    """Eliminate the linear units once; see the module docstring.
-
-    Raises
-    ------
-    SingularSystemError
-        If K = I - diag(A_L) - W_LL is (numerically) singular, i.e. the
-        linear units alone carry a line or plane attractor.
-    """
-    # one small dense solve: numpy (LAPACK, no thread pool) is fastest here
-    L, A, W, c = plrnn.linear_units, plrnn.A, plrnn.W, drive
-    K = np.eye(L) - np.diag(A[:L]) - W[:L, :L]
-    singular_values = np.linalg.svd(K, compute_uv=False)
-    if L and singular_values[-1] <= linear_tol * max(singular_values[0], 1.0):
-        raise SingularSystemError(
-            "the linear block I - diag(A_L) - W_LL is singular (the linear units "
-            "carry a line or plane attractor), so exact elimination is undefined; "
-            "use method='brute', which solves each subregion by least squares"
-        )
-    solved = np.linalg.solve(K, np.concatenate([W[:L, L:], c[:L, None]], axis=1))
-    G, g = solved[:, :-1], solved[:, -1]
-    Q = W[L:, :L] @ G + W[L:, L:]
-    r = c[L:] + W[L:, :L] @ g
-    parts = (1 - A[L:], Q, r, G, g)
-    return ReducedSystem(*(torch.from_numpy(np.ascontiguousarray(p)) for p in parts))
 
 
 def _enumerate(
@@ -184,77 +135,6 @@ def _double(
     torch.bitwise_or(codes[:n], 1 << bit, out=codes[n : 2 * n])
 
 
-def _solve_direct(
-    system: ReducedSystem, codes: torch.Tensor, singular_tol: float
-) -> tuple[torch.Tensor, torch.Tensor]:
-    """Solve (Λ - Q D) y = r for the given codes; see :func:`_solve_batched`."""
-    rhs = system.r.expand(len(codes), -1)
-    return _solve_batched(system.matrices(codes), rhs, singular_tol)
-
-
-def _solve_batched(
-    matrices: torch.Tensor, rhs: torch.Tensor, singular_tol: float
-) -> tuple[torch.Tensor, torch.Tensor]:
-    """Solve a batch of square systems; singular ones by least squares.
-
-    A system counts as singular when the smallest LU pivot is below
-    ``singular_tol`` times the largest. Returns the solutions ``(batch, n)``
-    and ``degenerate`` ``(batch,)``: singular but consistent (a continuum of
-    fixed points, of which the minimum-norm one is returned). Singular,
-    inconsistent systems (no fixed point) give NaN rows.
-    """
-    if matrices.shape[-1] == 0:  # P = 0: a linear RNN, nothing left to solve
-        return rhs.clone(), torch.zeros(len(rhs), dtype=torch.bool)
-    LU, pivots, _ = torch.linalg.lu_factor_ex(matrices)
-    diagonal = LU.diagonal(dim1=-2, dim2=-1).abs()
-    singular = diagonal.amin(-1) <= singular_tol * diagonal.amax(-1).clamp(min=1e-300)
-    solution = torch.empty_like(rhs)
-    regular = ~singular
-    if regular.any():
-        solution[regular] = torch.linalg.lu_solve(
-            LU[regular], pivots[regular], rhs[regular, :, None]
-        )[..., 0]
-    degenerate = torch.zeros(len(rhs), dtype=torch.bool)
-    if singular.any():
-        solution[singular], degenerate[singular] = _least_squares(
-            matrices[singular], rhs[singular], singular_tol
-        )
-    return solution, degenerate
-
-
-def _least_squares(
-    matrices: torch.Tensor, rhs: torch.Tensor, tol: float
-) -> tuple[torch.Tensor, torch.Tensor]:
-    pinv = torch.linalg.pinv(matrices, rtol=max(tol, 1e-12))
-    y = (pinv @ rhs[..., None])[..., 0]
-    residual = (matrices @ y[..., None])[..., 0] - rhs
-    scale = 1 + rhs.abs().amax(-1) + matrices.abs().amax((-1, -2)) * y.abs().amax(-1)
-    consistent = residual.abs().amax(-1) <= 1e-8 * scale
-    y[~consistent] = torch.nan
-    return y, consistent
-
-
-def _in_region(
-    codes: torch.Tensor, y: torch.Tensor, region_tol: float, check_finite: bool = True
-) -> torch.Tensor:
-    """Return where y lies in subregion ``codes`` (z_i > 0 on, z_i <= 0 off).
-
-    With tolerance: the pattern of units surely on (y > tol) must be within
-    the code, and the code within the pattern of units possibly on (y >= -tol).
-    """
-    if y.shape[-1] > 52:  # beyond float64's exact integers: compare bit by bit
-        sign = 2 * _bits(codes, y.shape[-1]) - 1
-        inside = ((sign * y) >= -region_tol).all(-1)
-        return inside & torch.isfinite(y).all(-1) if check_finite else inside
-    # patterns as dot products with powers of two: exact in float32 up to 2^24
-    dtype = torch.float32 if y.shape[-1] <= 24 else torch.float64
-    weights = 2.0 ** torch.arange(y.shape[-1], dtype=dtype)
-    surely_on = ((y > region_tol).to(dtype) @ weights).to(torch.int64)
-    possibly_on = ((y >= -region_tol).to(dtype) @ weights).to(torch.int64)
-    inside = ((surely_on & ~codes) == 0) & ((codes & ~possibly_on) == 0)
-    return inside & torch.isfinite(y).all(-1) if check_finite else inside
-
-
 def _exact_candidates(
     system: ReducedSystem,
     *,
@@ -269,14 +149,14 @@ def _exact_candidates(
     kept_codes, kept_y, kept_degenerate = [], [], []
     for codes, y, suspect in _enumerate(system, inner_bits, chunk_size, pivot_tol):
         # non-finite rows are all suspect (zero or NaN pivot) and checked below
-        inside = _in_region(codes, y, region_tol, check_finite=False)
+        inside = in_region(codes, y, region_tol, check_finite=False)
         degenerate = torch.zeros(len(codes), dtype=torch.bool)
 
         # near-singular updates and real candidates are solved again directly
         redo = torch.nonzero(suspect | inside).ravel()
         if len(redo):
-            y[redo], degenerate[redo] = _solve_direct(system, codes[redo], singular_tol)
-            inside[redo] = _in_region(codes[redo], y[redo], region_tol)
+            y[redo], degenerate[redo] = solve_reduced(system, codes[redo], singular_tol)
+            inside[redo] = in_region(codes[redo], y[redo], region_tol)
 
         keep = torch.ones_like(inside) if include_virtual else inside
         kept_codes.append(codes[keep])
@@ -305,106 +185,17 @@ def _brute_candidates(
         slopes = torch.cat(
             [
                 torch.ones(len(codes), first, dtype=torch.float64),
-                _bits(codes, units - first),
+                code_bits(codes, units - first),
             ],
             dim=1,
         )
         matrices = base - W * slopes[:, None, :]
-        z, degenerate = _solve_batched(matrices, c.expand(len(codes), -1), singular_tol)
-        keep = _in_region(codes, z[:, first:], region_tol)
+        z, degenerate = solve_batched(matrices, c.expand(len(codes), -1), singular_tol)
+        keep = in_region(codes, z[:, first:], region_tol)
         keep = torch.ones_like(keep) if include_virtual else keep
         kept.append((codes[keep], z[keep], degenerate[keep]))
     codes, z, degenerate = (torch.cat(parts) for parts in zip(*kept, strict=True))
     return codes, z, degenerate
-
-
-class _Starts:
-    """Starting subregions of the search: untried ones first while countable.
-
-    For P <= ``TRACKED_RELU_UNITS`` the subregions are drawn from a random
-    permutation, skipping any already solved, so enough restarts cover every
-    subregion; beyond that they are drawn uniformly.
-    """
-
-    def __init__(self, relu_units: int, seed: int | None) -> None:
-        self.generator = np.random.default_rng(seed)
-        self.n_regions = 2**relu_units
-        self.tracked = relu_units <= TRACKED_RELU_UNITS
-        if self.tracked:
-            self.tried = torch.zeros(self.n_regions, dtype=torch.bool)
-            self.order = torch.from_numpy(self.generator.permutation(self.n_regions))
-            self.position = 0
-
-    def mark(self, codes: torch.Tensor) -> None:
-        if self.tracked:
-            self.tried[codes] = True
-
-    @property
-    def exhausted(self) -> bool:
-        return self.tracked and bool(self.tried.all())
-
-    def draw(self, n: int) -> torch.Tensor:
-        fresh = torch.empty(0, dtype=torch.int64)
-        while self.tracked and len(fresh) < n and self.position < self.n_regions:
-            chunk = self.order[self.position : self.position + 4 * n]
-            self.position += len(chunk)
-            fresh = torch.cat([fresh, chunk[~self.tried[chunk]]])
-        fresh = fresh[:n]
-        extra = self.generator.integers(0, self.n_regions, n - len(fresh))
-        return torch.cat([fresh, torch.from_numpy(extra.astype(np.int64))])
-
-
-def _search_candidates(
-    system: ReducedSystem,
-    *,
-    n_starts: int,
-    max_iter: int,
-    initial_codes: np.ndarray | None,
-    seed: int | None,
-    region_tol: float,
-    singular_tol: float,
-) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """SCYFI-style search: solve a subregion, move to its candidate's subregion.
-
-    ``n_starts`` chains run in parallel; a chain that lands on a real fixed
-    point, a singular piece, or makes 2P + 2 moves without success restarts
-    in an untried subregion (see :class:`_Starts`). The search stops early
-    once every subregion has been solved, which makes it exhaustive on small
-    networks.
-    """
-    relu_units = system.lam.shape[0]
-    starts = _Starts(relu_units, seed)
-    codes = starts.draw(n_starts)
-    if initial_codes is not None:
-        extra = torch.as_tensor(np.asarray(initial_codes, dtype=np.int64).ravel())
-        codes = torch.cat([extra, codes])
-    found: dict[int, tuple[torch.Tensor, bool]] = {}
-    age = torch.zeros(len(codes), dtype=torch.int64)
-    for _ in range(max_iter):
-        y, degenerate = _solve_direct(system, codes, singular_tol)
-        starts.mark(codes)
-        real = _in_region(codes, y, region_tol)
-        for index in torch.nonzero(real).ravel().tolist():
-            found.setdefault(int(codes[index]), (y[index], bool(degenerate[index])))
-        if starts.exhausted:
-            break
-        moved = ((y > 0).to(torch.int64) << torch.arange(relu_units)).sum(-1)
-        restart = real | ~torch.isfinite(y).all(-1) | (age >= 2 * relu_units + 2)
-        age = torch.where(restart, 0, age + 1)
-        codes = torch.where(restart, starts.draw(len(codes)), moved)
-    return _found_tensors(found, relu_units)
-
-
-def _found_tensors(
-    found: dict[int, tuple[torch.Tensor, bool]], relu_units: int
-) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    if not found:
-        empty = torch.empty(0, relu_units, dtype=torch.float64)
-        return torch.empty(0, dtype=torch.int64), empty, torch.empty(0, dtype=bool)
-    keys = sorted(found)
-    y = torch.stack([found[k][0] for k in keys])
-    degenerate = torch.tensor([found[k][1] for k in keys])
-    return torch.tensor(keys, dtype=torch.int64), y, degenerate
 
 
 def _unique_points(states: np.ndarray, real: np.ndarray, tol: float) -> np.ndarray:
@@ -563,7 +354,7 @@ def fixed_points(
                 pivot_tol=pivot_tol,
             )
         else:
-            codes, y, degenerate = _search_candidates(
+            codes, y, degenerate = search_candidates(
                 system,
                 n_starts=n_starts,
                 max_iter=max_iter,
@@ -615,7 +406,7 @@ def _finish(
     """Classify, drop boundary duplicates and package the candidates."""
     order = torch.argsort(codes)
     codes, states, degenerate = codes[order], states[order], degenerate[order]
-    real = _in_region(codes, states[:, plrnn.linear_units :], region_tol).numpy()
+    real = in_region(codes, states[:, plrnn.linear_units :], region_tol).numpy()
     codes_np, states_np = codes.numpy(), states.numpy()
     keep = _unique_points(states_np, real, duplicate_tol)
     dataset = _assemble(
