@@ -90,7 +90,7 @@ def reduce_system(
 def solve_reduced(
     system: ReducedSystem, codes: torch.Tensor, singular_tol: float
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """Solve (Λ - Q D) y = r for the given codes; see :func:`_solve_batched`."""
+    """Solve (Λ - Q D) y = r for the given codes; see :func:`solve_batched`."""
     rhs = system.r.expand(len(codes), -1)
     return solve_batched(system.matrices(codes), rhs, singular_tol)
 
