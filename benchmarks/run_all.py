@@ -260,8 +260,8 @@ def measured_block(results: list[Measured], quick: bool, context: dict) -> str:
         f"{context['load_after']} after |",
         f"| total wall time | {context['seconds']:.0f} s |",
         "",
-        gpu_line,
-        " The machine may be shared: a load average above the core count means "
+        gpu_line
+        + " The machine may be shared: a load average above the core count means "
         "other jobs ran during the measurement, which lowers absolute rates and "
         "moves ratios; both sides of each ratio run in the same process, one "
         "right after the other.",
