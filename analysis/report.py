@@ -55,13 +55,17 @@ def _save(dataset: xr.Dataset | xr.DataArray, path: Path) -> None:
     xr.Dataset(parts, attrs=dataset.attrs).to_netcdf(path, engine="h5netcdf")
 
 
-def _record(model: Any, task: Any, n_trials: int, seed: int) -> dict[str, Any]:
+def _record(
+    model: Any, task: Any, n_trials: int, seed: int, *, fitted: bool = False
+) -> dict[str, Any]:
     batch = task.batch(n_trials, seed=seed)
     with torch.no_grad():
         outputs, states = model(batch.inputs, return_states=True)
+    # A model fitted to a recording reads out recorded units, not actions:
+    # it is driven by the task's trials but has no task score.
     return {
         "batch": batch,
-        "scores": task.score(outputs, batch),
+        "scores": {} if fitted else task.score(outputs, batch),
         "states": states.cpu().numpy(),
         "valid": batch.period.cpu().numpy() >= 0,  # padding has period -1
     }
@@ -135,7 +139,10 @@ def _primitives(
         found["largest_unit_effect"] = float(
             np.nanmax(gates["effect"].values, initial=0)
         )
-        found["memory_explained_variance"] = float(np.nanmean(explained.values))
+        values = explained.values[np.isfinite(explained.values)]
+        found["memory_explained_variance"] = (
+            float(values.mean()) if values.size else float("nan")
+        )
     slow = integration(model, visited, input_names=list(batch.input_names))
     _save(slow, out_dir / "integration.nc")
     integrating = slow["integrating"].any("subregion")
@@ -202,7 +209,9 @@ def analyze_run(
     Parameters
     ----------
     run_dir
-        A single-model run directory (as written by ``alrnn train``).
+        A single-model run directory, as written by ``alrnn train`` or by
+        ``alrnn fit`` (a model fitted to a recording is driven by the task's
+        trials and dissected the same way; it has no task score).
     out_dir
         Where the report goes; ``RUN_DIR/analysis`` by default.
     n_trials, seed
@@ -225,8 +234,11 @@ def analyze_run(
         )
     out_dir = Path(run_dir) / "analysis" if out_dir is None else Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
+    config = json.loads((Path(run_dir) / "config.json").read_text())
+    fitted = "fit" in config
+    fitted_to = config["fit"].get("recording") or "a recording" if fitted else None
 
-    recording = _record(model, task, n_trials, seed)
+    recording = _record(model, task, n_trials, seed, fitted=fitted)
     codes = subregion_codes(
         recording["states"], model.relu_units, mask=recording["valid"]
     )
@@ -243,6 +255,7 @@ def analyze_run(
         "units": model.config.units,
         "relu_units": model.relu_units,
         "accuracy": float(recording["scores"].get("accuracy", float("nan"))),
+        "fitted_to": None if fitted_to is None else str(fitted_to),
         "regions_used": int(used.attrs["regions_used"]),
         "regions_possible": int(used.attrs["regions_possible"]),
         "fixed_points": points,
@@ -255,9 +268,14 @@ def analyze_run(
 
 def format_summary(summary: dict[str, Any]) -> str:
     """Return a short human-readable summary of :func:`analyze_run`'s result."""
+    scored = (
+        f"fitted to {summary['fitted_to']}"
+        if summary.get("fitted_to")
+        else f"accuracy {summary['accuracy']:.3f}"
+    )
     lines = [
         f"{summary['task']}: AL-RNN M={summary['units']} P={summary['relu_units']}, "
-        f"accuracy {summary['accuracy']:.3f}",
+        + scored,
         f"regions used: {summary['regions_used']} of {summary['regions_possible']}",
         f"real fixed points per period ({summary['fixed_points']['method']}):",
     ]

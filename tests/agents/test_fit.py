@@ -220,3 +220,14 @@ def test_fit_and_evaluate_from_the_command_line(small_session, tmp_path, capsys)
     metrics = json.loads(capsys.readouterr().out)
     assert np.isfinite(metrics["bits_per_spike"])
     assert len(metrics["psth_r2"]) == ds.sizes["unit"]
+
+
+def test_a_fitted_run_is_dissected_by_alrnn_analyze(recovered, tmp_path):
+    from analysis.report import analyze_run, format_summary
+
+    summary = analyze_run(recovered.run_dir, tmp_path / "report", n_trials=32)
+    assert summary["fitted_to"] is not None
+    assert summary["relu_units"] == 2
+    assert 1 <= summary["regions_used"] <= 4
+    assert (tmp_path / "report" / "summary.json").exists()
+    assert "fitted to" in format_summary(summary)
