@@ -61,13 +61,19 @@ class Stack:
 
 
 def masked_loss(
-    outputs: torch.Tensor, targets: torch.Tensor, mask: torch.Tensor
+    outputs: torch.Tensor,
+    targets: torch.Tensor,
+    mask: torch.Tensor,
+    output_weights: torch.Tensor | None = None,
 ) -> torch.Tensor:
     """Return the mask-weighted loss of each model, ``(model,)``.
 
     Cross-entropy for class targets ``(…, trial, time)``, mean squared error
     over outputs for continuous targets ``(…, trial, time, output)``; targets
     and mask broadcast against ``outputs`` ``(model, trial, time, output)``.
+    ``output_weights`` ``(output,)`` weights each output's squared error (the
+    multi-task suite's fixation output counts twice, as in Yang et al. 2019);
+    it is ignored for class targets.
     """
     n_models, n_trials, n_steps, n_outputs = outputs.shape
     mask = mask.expand(n_models, n_trials, n_steps)
@@ -78,7 +84,10 @@ def masked_loss(
         )
         per_step = per_step.view(n_models, n_trials, n_steps)
     else:
-        per_step = (outputs - targets).pow(2).mean(-1)
+        squared = (outputs - targets).pow(2)
+        if output_weights is not None:
+            squared = squared * output_weights.to(squared)
+        per_step = squared.mean(-1)
     weight = mask.sum((1, 2)).clamp(min=1e-8)
     return (per_step * mask).sum((1, 2)) / weight
 

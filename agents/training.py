@@ -238,6 +238,12 @@ class _Trainer:
             seconds=time.perf_counter() - start_time,
         )
 
+    @property
+    def _output_weights(self) -> torch.Tensor | None:
+        """Per-output loss weights the task asks for (``task.output_weights``)."""
+        weights = getattr(self.final_task, "output_weights", None)
+        return None if weights is None else torch.as_tensor(weights)
+
     def _finished(self) -> bool:
         return self.step >= self.config.steps or all(self.stopped)
 
@@ -250,7 +256,8 @@ class _Trainer:
             inputs, targets, mask = self._trial_batch()
             outputs, _ = self.stack.run(inputs)
             n_trials = self.config.batch_size
-        losses = masked_loss(outputs, targets, mask) + self.stack.regularization()
+        losses = masked_loss(outputs, targets, mask, self._output_weights)
+        losses = losses + self.stack.regularization()
 
         if not torch.isfinite(losses).all():
             self._fail(losses, "loss")
