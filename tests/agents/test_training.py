@@ -121,9 +121,9 @@ def test_non_finite_loss_stops_with_the_step_and_keeps_the_checkpoint(
     calls = {"n": 0}
     original = agents.training.masked_loss
 
-    def poisoned(outputs, targets, mask):
+    def poisoned(outputs, targets, mask, output_weights=None):
         calls["n"] += 1
-        loss = original(outputs, targets, mask)
+        loss = original(outputs, targets, mask, output_weights)
         return loss * math.nan if calls["n"] == 8 else loss
 
     monkeypatch.setattr(agents.training, "masked_loss", poisoned)
