@@ -91,21 +91,6 @@ class Streams:
         # seed costs tens), which matters for small batches.
         return np.random.Generator(np.random.Philox(key=[self.seed, _name_key(name)]))
 
-    def seed_of(self, name: str) -> int:
-        """Return an integer seed for the stream ``name``, for other generators.
-
-        Parameters
-        ----------
-        name
-            Name of the random variable.
-
-        Returns
-        -------
-        int
-            A seed below 2**63, deterministic in ``(seed, name)``.
-        """
-        return child_seed(self.seed, _name_key(name))
-
 
 def _name_key(name: str) -> int:
     return zlib.crc32(name.encode())
