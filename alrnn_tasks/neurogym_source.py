@@ -135,6 +135,37 @@ class NeurogymTask(Task):
         )
         self._generate(_PROBE_TRIALS, Streams(0))
 
+    @classmethod
+    def from_params(cls, env_id: str, /, **params: Any) -> NeurogymTask:
+        """Build the task from env keyword arguments or from a saved ``params_dict()``.
+
+        A saved parameter dict (what run directories store) holds ``env_id``,
+        ``env_kwargs`` as (name, value) pairs and the env's ``dt``; anything
+        else is passed to the neurogym env as keyword arguments.
+
+        Parameters
+        ----------
+        env_id
+            neurogym id, without the ``neurogym:`` prefix.
+        **params
+            Env keyword arguments, or the entries of a saved parameter dict.
+
+        Returns
+        -------
+        NeurogymTask
+            The wrapped env.
+        """
+        if "env_kwargs" not in params:
+            return cls(env_id, **params)
+        saved_id = params.get("env_id", env_id)
+        if saved_id != env_id:
+            raise TaskParameterError(
+                f"saved parameters are for neurogym env {saved_id!r}, not {env_id!r}; "
+                f"load them with get_task('neurogym:{saved_id}', ...)"
+            )
+        # dt is the env's own (set through env_kwargs when it was chosen)
+        return cls(env_id, **dict(params["env_kwargs"]))
+
     def __repr__(self) -> str:
         kwargs = "".join(f", {k}={v!r}" for k, v in self.params.env_kwargs)
         return f"get_task({self.task_id!r}{kwargs})"

@@ -96,5 +96,7 @@ def get_task(task_id: str, **params: Any) -> Task:
     """
     if isinstance(task_id, str) and task_id.startswith(NEUROGYM_PREFIX):
         # any neurogym env, its trials made by neurogym (slower; see NeurogymTask)
-        return task_class(task_id)(task_id.removeprefix(NEUROGYM_PREFIX), **params)
+        from alrnn_tasks.neurogym_source import NeurogymTask
+
+        return NeurogymTask.from_params(task_id.removeprefix(NEUROGYM_PREFIX), **params)
     return task_class(task_id)(**params)

@@ -191,3 +191,17 @@ def test_resume_after_sigkill_gives_identical_weights_and_metrics(tmp_path):
         ]
 
     assert steps("killed") == steps("full")
+
+
+def test_a_neurogym_env_trains_through_the_task_adapter(tmp_path):
+    config = tiny_config(
+        task_id="neurogym:PerceptualDecisionMaking-v0",
+        task_params={},
+        steps=5,
+        eval_every=5,
+    )
+    result = train(tmp_path / "run", config, TINY_MODEL)
+    model, task = load(result.model_dirs[0])
+    assert task.task_id == "neurogym:PerceptualDecisionMaking-v0"
+    batch = task.batch(8, seed=0)
+    assert model(batch.inputs).shape[:2] == batch.inputs.shape[:2]

@@ -87,3 +87,13 @@ def test_neurogym_ids_stay_out_of_list_tasks_and_errors_are_clear():
         get_task("neurogym:yang19.dmz-v0")
     with pytest.raises(TaskParameterError, match="rejected its arguments"):
         get_task("neurogym:PerceptualDecisionMaking-v0", colour="red")
+
+
+def test_saved_parameters_rebuild_the_same_task():
+    from alrnn_tasks import get_task
+
+    task = get_task("neurogym:PerceptualDecisionMaking-v0", dt=50)
+    again = get_task(task.task_id, **task.params_dict())
+    assert again.dt == 50 and again.params == task.params
+    first, second = task.batch(4, seed=1), again.batch(4, seed=1)
+    assert (first.inputs == second.inputs).all()
