@@ -180,10 +180,14 @@ class Population(nn.Module):
         return torch.stack(penalties) * self.reg_weight
 
     def split(self) -> list[ALRNN]:
-        """Return the K models as independent :class:`~agents.alrnn.ALRNN` modules."""
+        """Return the K models as independent :class:`~agents.alrnn.ALRNN` modules.
+
+        Each keeps the population's device and dtype.
+        """
         models = []
         for k, config in enumerate(self.configs):
-            model = ALRNN(config, self.n_inputs, self.n_outputs).to(self.A.device)
+            model = ALRNN(config, self.n_inputs, self.n_outputs)
+            model = model.to(device=self.A.device, dtype=self.A.dtype)
             with torch.no_grad():
                 for name in PARAMETER_NAMES:
                     getattr(model, name).copy_(getattr(self, name)[k])
